@@ -1,0 +1,30 @@
+# `make run`: set up and run the main job.  `make test`: set up and test on all three backends.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+BACKENDS ?= tensorflow jax torch
+
+.PHONY: setup run test bench
+
+setup: $(VENV)/.installed
+
+# torch first, from the constraints file, so nothing can pull a CUDA build of it.
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q -c constraints.txt torch
+	$(BIN)/pip install -q -c constraints.txt -e ".[all,test]"
+	touch $@
+
+run: setup
+	$(BIN)/attention-zoo info
+
+# pytest once per backend, each in its own process; fails if any backend fails.
+test: setup
+	@failed=""; for b in $(BACKENDS); do \
+		echo "=== KERAS_BACKEND=$$b ==="; \
+		KERAS_BACKEND=$$b $(BIN)/python -m pytest -q $(PYTEST_ARGS) || failed="$$failed $$b"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "FAILED on:$$failed"; exit 1; fi; echo "all backends passed"
+
+bench: setup
+	@for b in $(BACKENDS); do $(BIN)/python benchmarks/attention_layers.py --backend $$b --json; done

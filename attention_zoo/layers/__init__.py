@@ -1,0 +1,17 @@
+"""Keras layers of attention_zoo, usable in any Keras 3 model on any backend."""
+
+from attention_zoo.layers import masking
+from attention_zoo.layers.additive import AdditiveAttention
+from attention_zoo.layers.dot_product import ScaledDotProductAttention, scaled_dot_product_attention
+from attention_zoo.layers.multi_head import MultiHeadAttention
+from attention_zoo.layers.positional import SinusoidalPositionalEncoding, TokenAndPositionEmbedding
+
+__all__ = [
+    "AdditiveAttention",
+    "MultiHeadAttention",
+    "ScaledDotProductAttention",
+    "SinusoidalPositionalEncoding",
+    "TokenAndPositionEmbedding",
+    "masking",
+    "scaled_dot_product_attention",
+]

@@ -1,0 +1,185 @@
+"""Multi-head attention with padding/causal masks and a key/value cache for decoding.
+
+>>> import numpy as np
+>>> mha = MultiHeadAttention(num_heads=4, key_dim=8)
+>>> x = np.random.rand(2, 6, 32).astype("float32")
+>>> tuple(mha(x, x, use_causal_mask=True).shape)
+(2, 6, 32)
+
+Decoding one token at a time with a cache of 6 positions:
+
+>>> cache = mha.empty_cache(batch_size=2, max_length=6)
+>>> for i in range(6):
+...     step, cache = mha(x[:, i:i + 1], x[:, i:i + 1], use_causal_mask=True,
+...                       cache=cache, cache_update_index=i)
+>>> tuple(step.shape), tuple(cache[0].shape)
+((2, 1, 32), (2, 6, 4, 8))
+"""
+
+import keras
+from keras import ops
+
+from attention_zoo.layers import masking
+from attention_zoo.layers.dot_product import scaled_dot_product_attention
+
+
+@keras.saving.register_keras_serializable(package="attention_zoo")
+class MultiHeadAttention(keras.layers.Layer):
+    """Multi-head attention (Vaswani et al., 2017) whose weights match Keras's own layout.
+
+    Args:
+        num_heads: number of attention heads.
+        key_dim: size of each head for query and key.
+        value_dim: size of each head for value; defaults to `key_dim`.
+        dropout: dropout rate on the attention weights.
+        use_bias: whether the projections have biases.
+        output_dim: size of the output; defaults to the query's last dimension.
+        seed: seed of the dropout.
+
+    Call: `layer(query, value, key=None, attention_mask=None, use_causal_mask=False,
+    return_attention_scores=False, training=None, cache=None, cache_update_index=None)`.
+    Keras masks of query, value and key (e.g. from `Embedding(mask_zero=True)`) are applied.
+    Returns the output, then the (batch, heads, q_len, k_len) weights if asked, then the
+    cache if one was given.
+
+    `cache` is a `(key_cache, value_cache)` pair of shape (batch, max_len, heads, dim). With
+    `cache_update_index=i`, the projections of `key`/`value` are written at position i and the
+    query attends over positions < i + q_len (causally with `use_causal_mask`). Without
+    `cache_update_index`, the cache is used as given: the precomputed keys/values of
+    `compute_cache(value)`, as for cross-attention over an encoder output.
+    """
+
+    def __init__(self, num_heads, key_dim, value_dim=None, dropout=0.0, use_bias=True,
+                 output_dim=None, seed=None, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", **kwargs):
+        super().__init__(**kwargs)
+        for name, number in (("num_heads", num_heads), ("key_dim", key_dim),
+                             ("value_dim", value_dim or key_dim), ("output_dim", output_dim or 1)):
+            if not isinstance(number, int) or number <= 0:
+                raise ValueError(f"{name} must be a positive int; received {name}={number!r}")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1); received dropout={dropout}")
+        self.num_heads = num_heads
+        self.key_dim = key_dim
+        self.value_dim = value_dim or key_dim
+        self.dropout = dropout
+        self.use_bias = use_bias
+        self.output_dim = output_dim
+        self.seed = seed
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.bias_initializer = keras.initializers.get(bias_initializer)
+        self.seed_generator = keras.random.SeedGenerator(seed) if dropout > 0 else None
+        self.supports_masking = True
+
+    def build(self, query_shape, value_shape, key_shape=None):
+        key_shape = value_shape if key_shape is None else key_shape
+        _check_shapes(query_shape, value_shape, key_shape)
+        self.query_dense = self._projection("query", query_shape, self.key_dim)
+        self.key_dense = self._projection("key", key_shape, self.key_dim)
+        self.value_dense = self._projection("value", value_shape, self.value_dim)
+        self.output_dense = keras.layers.EinsumDense(
+            "abcd,cde->abe", output_shape=(None, self.output_dim or query_shape[-1]),
+            bias_axes="e" if self.use_bias else None, name="attention_output",
+            **self._dense_args())
+        self.output_dense.build((None, None, self.num_heads, self.value_dim))
+
+    def _projection(self, name, input_shape, head_dim):
+        dense = keras.layers.EinsumDense(
+            "abc,cde->abde", output_shape=(None, self.num_heads, head_dim),
+            bias_axes="de" if self.use_bias else None, name=name, **self._dense_args())
+        dense.build(input_shape)
+        return dense
+
+    def _dense_args(self):
+        # Serialized, so that each projection gets its own initializer instance.
+        return {"kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+                "bias_initializer": keras.initializers.serialize(self.bias_initializer),
+                "dtype": self.dtype_policy}
+
+    def call(self, query, value, key=None, query_mask=None, value_mask=None, key_mask=None,
+             attention_mask=None, use_causal_mask=False, return_attention_scores=False,
+             training=None, cache=None, cache_update_index=None):
+        key = value if key is None else key
+        _check_shapes(query.shape, value.shape, key.shape)
+        key_mask = masking.intersect(value_mask, key_mask)
+        causal_offset = 0
+        if cache is None:
+            keys, values = self.key_dense(key), self.value_dense(value)
+        elif cache_update_index is None:
+            keys, values = self._check_cache(cache)
+        else:
+            keys, values = self._update_cache(cache, key, value, cache_update_index)
+            cache = (keys, values)
+            filled = ops.arange(ops.shape(keys)[1]) < cache_update_index + ops.shape(query)[1]
+            key_mask, causal_offset = filled[None, :], cache_update_index
+        query_length, key_length = ops.shape(query)[1], ops.shape(keys)[1]
+        mask = masking.combine_masks(query_mask, key_mask, attention_mask,
+                                     query_length=query.shape[1], key_length=keys.shape[1])
+        causal = use_causal_mask
+        if causal and (mask is not None or cache is not None):
+            mask = masking.combine_masks(attention_mask=mask, causal=True,
+                                         query_length=query_length, key_length=key_length,
+                                         causal_offset=causal_offset)
+            causal = False  # folded into the mask; alone it takes the fused causal kernel
+        attended = scaled_dot_product_attention(
+            self.query_dense(query), keys, values, mask=mask, causal=causal,
+            dropout_rate=self.dropout, training=training,
+            return_attention_scores=return_attention_scores, seed=self.seed_generator)
+        attended, scores = attended if return_attention_scores else (attended, None)
+        outputs = (self.output_dense(attended),)
+        outputs += (scores,) if return_attention_scores else ()
+        outputs += (cache,) if cache is not None else ()
+        return outputs[0] if len(outputs) == 1 else outputs
+
+    def _check_cache(self, cache):
+        if not isinstance(cache, (tuple, list)) or len(cache) != 2:
+            raise ValueError("cache must be a (key_cache, value_cache) pair; received "
+                             f"{type(cache).__name__}")
+        expected = ((self.num_heads, self.key_dim), (self.num_heads, self.value_dim))
+        received = tuple(tuple(part.shape) for part in cache)
+        if any(len(shape) != 4 or shape[2:] != heads for shape, heads in zip(received, expected)):
+            raise ValueError(f"cache must hold (batch, max_len, heads, dim) tensors shaped "
+                             f"(..., {expected[0]}) and (..., {expected[1]}); received {received}")
+        return cache
+
+    def _update_cache(self, cache, key, value, index):
+        key_cache, value_cache = self._check_cache(cache)
+        start = (0, index, 0, 0)
+        return (ops.slice_update(key_cache, start, ops.cast(self.key_dense(key), key_cache.dtype)),
+                ops.slice_update(value_cache, start,
+                                 ops.cast(self.value_dense(value), value_cache.dtype)))
+
+    def compute_cache(self, value, key=None):
+        """The (key_cache, value_cache) projections of `key`/`value`, e.g. an encoder output."""
+        key = value if key is None else key
+        return self.key_dense(key), self.value_dense(value)
+
+    def empty_cache(self, batch_size, max_length):
+        """A zero (key_cache, value_cache) pair for decoding up to `max_length` tokens."""
+        return (ops.zeros((batch_size, max_length, self.num_heads, self.key_dim), self.compute_dtype),
+                ops.zeros((batch_size, max_length, self.num_heads, self.value_dim),
+                          self.compute_dtype))
+
+    def compute_output_shape(self, query_shape, value_shape, key_shape=None):
+        return tuple(query_shape[:-1]) + (self.output_dim or query_shape[-1],)
+
+    def compute_output_spec(self, *args, **kwargs):
+        # Traced from call(), which knows the optional weights and cache outputs.
+        return super(keras.layers.Layer, self).compute_output_spec(*args, **kwargs)
+
+    def get_config(self):
+        return {**super().get_config(), "num_heads": self.num_heads, "key_dim": self.key_dim,
+                "value_dim": self.value_dim, "dropout": self.dropout, "use_bias": self.use_bias,
+                "output_dim": self.output_dim, "seed": self.seed,
+                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+                "bias_initializer": keras.initializers.serialize(self.bias_initializer)}
+
+
+def _check_shapes(query_shape, value_shape, key_shape):
+    shapes = f"query.shape={query_shape}, value.shape={value_shape}, key.shape={key_shape}"
+    if len(query_shape) != 3 or len(value_shape) != 3 or len(key_shape) != 3:
+        raise ValueError(f"query, value and key must have rank 3 (batch, length, dim); "
+                         f"received {shapes}")
+    if None not in (key_shape[1], value_shape[1]) and key_shape[1] != value_shape[1]:
+        raise ValueError(f"key and value must have the same length (axis 1); received {shapes}")
+

@@ -1,0 +1,108 @@
+"""Sinusoidal positional encoding (Vaswani et al., 2017) and token + position embedding.
+
+PE(pos, 2i) = sin(pos / 10000^(2i/d)), PE(pos, 2i+1) = cos(pos / 10000^(2i/d)).
+
+>>> import numpy as np
+>>> x = np.zeros((2, 5, 8), "float32")
+>>> pe = SinusoidalPositionalEncoding()(x)
+>>> tuple(pe.shape), float(pe[0, 0, 1])   # cos(0) = 1
+((2, 5, 8), 1.0)
+"""
+
+import math
+
+import keras
+from keras import ops
+
+from attention_zoo.layers import masking
+
+
+@keras.saving.register_keras_serializable(package="attention_zoo")
+class SinusoidalPositionalEncoding(keras.layers.Layer):
+    """Returns the encoding of each position, shaped like the (batch, length, d) input.
+
+    Add it to the input yourself (`x + SinusoidalPositionalEncoding()(x)`), as in keras_hub.
+    `start_index` (an int or scalar tensor) is the position of the first step, for decoding one
+    token at a time. An odd `d` is handled: its last feature is a sine.
+    """
+
+    def __init__(self, max_wavelength=10000, **kwargs):
+        super().__init__(**kwargs)
+        if not max_wavelength > 0:
+            raise ValueError(f"max_wavelength must be > 0; received max_wavelength={max_wavelength}")
+        self.max_wavelength = max_wavelength
+        self.supports_masking = True
+
+    def call(self, inputs, start_index=0):
+        if len(inputs.shape) != 3:
+            raise ValueError(f"inputs must have rank 3 (batch, length, d); received "
+                             f"inputs.shape={tuple(inputs.shape)}")
+        length, dim = ops.shape(inputs)[1], inputs.shape[-1]
+        positions = ops.cast(ops.arange(length) + ops.cast(start_index, "int32"), "float32")
+        features = ops.arange(dim)
+        pair_start = ops.cast(features - features % 2, "float32")   # 2i for features 2i and 2i+1
+        inverse_frequency = ops.exp(-math.log(self.max_wavelength) * pair_start / dim)
+        angles = positions[:, None] * inverse_frequency[None, :]
+        encoding = ops.where(features % 2 == 0, ops.sin(angles), ops.cos(angles))
+        return ops.broadcast_to(ops.cast(encoding, self.compute_dtype), ops.shape(inputs))
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "max_wavelength": self.max_wavelength}
+
+
+@keras.saving.register_keras_serializable(package="attention_zoo")
+class TokenAndPositionEmbedding(keras.layers.Layer):
+    """Token embedding times sqrt(embed_dim) plus the sinusoidal position encoding.
+
+    With `mask_zero=True`, token id 0 is padding and the output carries the padding mask.
+
+    >>> import numpy as np
+    >>> embed = TokenAndPositionEmbedding(vocab_size=100, embed_dim=16)
+    >>> y = embed(np.array([[4, 9, 0]]))
+    >>> tuple(y.shape), np.asarray(embed.compute_mask(np.array([[4, 9, 0]]))).tolist()
+    ((1, 3, 16), [[True, True, False]])
+    """
+
+    def __init__(self, vocab_size, embed_dim, mask_zero=True, max_wavelength=10000,
+                 embeddings_initializer="uniform", **kwargs):
+        super().__init__(**kwargs)
+        for name, number in (("vocab_size", vocab_size), ("embed_dim", embed_dim)):
+            if not isinstance(number, int) or number <= 0:
+                raise ValueError(f"{name} must be a positive int; received {name}={number!r}")
+        self.vocab_size = vocab_size
+        self.embed_dim = embed_dim
+        self.mask_zero = mask_zero
+        self.max_wavelength = max_wavelength
+        self.embeddings_initializer = keras.initializers.get(embeddings_initializer)
+        self.token_embedding = keras.layers.Embedding(
+            vocab_size, embed_dim, embeddings_initializer=self.embeddings_initializer,
+            dtype=self.dtype_policy, name="token_embedding")
+        self.position_encoding = SinusoidalPositionalEncoding(
+            max_wavelength, dtype=self.dtype_policy, name="position_encoding")
+        self.supports_masking = mask_zero
+
+    def build(self, input_shape):
+        if len(input_shape) != 2:
+            raise ValueError(f"token ids must have rank 2 (batch, length); received "
+                             f"shape {tuple(input_shape)}")
+        self.token_embedding.build(input_shape)
+
+    def call(self, token_ids, start_index=0):
+        embedded = self.token_embedding(token_ids)
+        embedded = embedded * ops.cast(math.sqrt(self.embed_dim), embedded.dtype)
+        return embedded + self.position_encoding(embedded, start_index=start_index)
+
+    def compute_mask(self, token_ids, mask=None):
+        return masking.padding_mask(token_ids) if self.mask_zero else None
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape) + (self.embed_dim,)
+
+    def get_config(self):
+        return {**super().get_config(), "vocab_size": self.vocab_size,
+                "embed_dim": self.embed_dim, "mask_zero": self.mask_zero,
+                "max_wavelength": self.max_wavelength,
+                "embeddings_initializer": keras.initializers.serialize(self.embeddings_initializer)}
