@@ -39,6 +39,8 @@ class AdditiveAttention(keras.layers.Layer):
                                               dtype=self.dtype_policy)
         self.key_dense = keras.layers.Dense(units, use_bias=False, name="key_dense",
                                             dtype=self.dtype_policy)
+        # Per-position projections: the padding masks of query and keys still hold.
+        self.query_dense.supports_masking = self.key_dense.supports_masking = True
         self.supports_masking = True
 
     def build(self, query_shape, keys_shape, values_shape=None):

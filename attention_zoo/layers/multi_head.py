@@ -87,6 +87,7 @@ class MultiHeadAttention(keras.layers.Layer):
         dense = keras.layers.EinsumDense(
             "abc,cde->abde", output_shape=(None, self.num_heads, head_dim),
             bias_axes="de" if self.use_bias else None, name=name, **self._dense_args())
+        dense.supports_masking = True  # per-position projection: the padding mask still holds
         dense.build(input_shape)
         return dense
 

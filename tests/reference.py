@@ -1,0 +1,50 @@
+"""NumPy reference implementations of the formulas, written independently of the package."""
+
+import numpy as np
+
+
+def attention_weights(scores, mask=None):
+    """softmax over the last axis; masked entries 0; rows with no unmasked entry all 0."""
+    if mask is not None:
+        scores = np.where(mask, scores, -np.inf)
+    row_max = scores.max(-1, keepdims=True)
+    row_max = np.where(np.isfinite(row_max), row_max, 0.0)
+    exp = np.exp(scores - row_max)
+    total = exp.sum(-1, keepdims=True)
+    return np.where(total > 0, exp / np.where(total > 0, total, 1.0), 0.0)
+
+
+def dot_product_attention(q, k, v, mask=None, scale=None):
+    """(batch, q_len, d) inputs; mask (batch, q_len, k_len) bool. Returns output, weights."""
+    scale = 1.0 / np.sqrt(q.shape[-1]) if scale is None else scale
+    weights = attention_weights(q @ np.swapaxes(k, -1, -2) * scale, mask)
+    return weights @ v, weights
+
+
+def multi_head_dot_product_attention(q, k, v, mask=None, scale=None):
+    """(batch, len, heads, d) inputs; mask broadcastable to (batch, heads, q_len, k_len)."""
+    q, k, v = (np.transpose(x, (0, 2, 1, 3)) for x in (q, k, v))
+    output, weights = dot_product_attention(q, k, v, mask, scale)
+    return np.transpose(output, (0, 2, 1, 3)), weights
+
+
+def additive_attention(query, keys, values, w_q, w_k, v, mask=None):
+    """Bahdanau: score = v . tanh(query W_q + key W_k); query (batch, q_len, dq)."""
+    projected = np.tanh((query @ w_q)[:, :, None, :] + (keys @ w_k)[:, None, :, :])
+    weights = attention_weights(projected @ v, None if mask is None else mask[:, None, :])
+    return weights @ values, weights
+
+
+def sinusoidal_encoding(length, dim, start=0, max_wavelength=10000.0):
+    encoding = np.zeros((length, dim))
+    for pos in range(start, start + length):
+        for i in range(0, dim, 2):
+            angle = pos / max_wavelength ** (i / dim)
+            encoding[pos - start, i] = np.sin(angle)
+            if i + 1 < dim:
+                encoding[pos - start, i + 1] = np.cos(angle)
+    return encoding
+
+
+def causal(q_len, k_len):
+    return np.tril(np.ones((q_len, k_len), bool))
