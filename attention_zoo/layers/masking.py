@@ -102,10 +102,14 @@ def masked_softmax(scores, mask=None, axis=-1):
     """Softmax of `scores` over `axis`, in float32, with masked entries exactly 0.
 
     Rows with every entry masked return all zeros. The result has the dtype of `scores`.
+    Written out (not `ops.softmax`) so that a single key raises no size-1 softmax warning.
     """
     x = ops.cast(scores, "float32")
-    if mask is None:
-        return ops.cast(ops.softmax(x, axis=axis), scores.dtype)
-    mask = ops.cast(mask, "bool")
-    weights = ops.softmax(ops.where(mask, x, mask_value("float32")), axis=axis)
-    return ops.cast(ops.where(mask, weights, 0.0), scores.dtype)
+    if mask is not None:
+        mask = ops.cast(mask, "bool")
+        x = ops.where(mask, x, mask_value("float32"))
+    exp = ops.exp(x - ops.max(x, axis=axis, keepdims=True))
+    weights = exp / ops.sum(exp, axis=axis, keepdims=True)
+    if mask is not None:
+        weights = ops.where(mask, weights, 0.0)
+    return ops.cast(weights, scores.dtype)

@@ -1,0 +1,47 @@
+"""A small model holding every public layer; run as a script to save it under a backend.
+
+    KERAS_BACKEND=jax python tests/every_layer_model.py OUT_DIR
+
+writes OUT_DIR/model.keras and OUT_DIR/predictions.npy (of `sample_tokens()`).
+"""
+
+import os
+import sys
+
+import numpy as np
+
+VOCAB, DIM = 40, 16
+
+
+def build_model():
+    import keras
+
+    from attention_zoo import layers
+
+    keras.utils.set_random_seed(7)
+    tokens = keras.Input((None,), dtype="int32")
+    x = layers.TokenAndPositionEmbedding(VOCAB, DIM)(tokens)
+    x = x + layers.SinusoidalPositionalEncoding()(x)
+    x = layers.MultiHeadAttention(num_heads=2, key_dim=8, dropout=0.1)(x, x, use_causal_mask=True)
+    x = layers.ScaledDotProductAttention()(x, x)
+    context = layers.AdditiveAttention(units=8)(x[:, 0], x)
+    outputs = keras.layers.Dense(3)(context)
+    return keras.Model(tokens, outputs)
+
+
+def sample_tokens():
+    return np.array([[5, 9, 3, 0, 0, 0], [1, 2, 3, 4, 5, 6], [7, 0, 0, 0, 0, 0]], "int32")
+
+
+def predict(model):
+    import keras
+
+    return keras.ops.convert_to_numpy(model(sample_tokens(), training=False))
+
+
+if __name__ == "__main__":
+    out_dir = sys.argv[1]
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    model = build_model()
+    model.save(os.path.join(out_dir, "model.keras"))
+    np.save(os.path.join(out_dir, "predictions.npy"), predict(model))

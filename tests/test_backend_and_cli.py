@@ -1,0 +1,30 @@
+import json
+
+import keras
+import pytest
+
+from attention_zoo import backend, cli
+from helpers import BACKEND
+
+
+def test_use_rejects_unknown_backend_listing_valid_ones():
+    with pytest.raises(ValueError, match=r"one of \['tensorflow', 'jax', 'torch'\], received 'mxnet'"):
+        backend.use("mxnet")
+
+
+def test_use_refuses_to_switch_after_keras_is_imported():
+    other = next(name for name in backend.BACKENDS if name != BACKEND)
+    with pytest.raises(RuntimeError, match=f"already imported with backend '{BACKEND}'"):
+        backend.use(other)
+    backend.use(BACKEND)  # the active one is fine
+    assert backend.active() == keras.backend.backend()
+
+
+def test_info_reports_versions_and_devices(capsys):
+    cli.main(["info", "--json"])
+    info = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert info["keras"] == keras.__version__
+    assert info["active_backend"] == BACKEND
+    assert BACKEND in info["backends"]
+    for entry in info["backends"].values():
+        assert entry["version"] and entry["devices"]
