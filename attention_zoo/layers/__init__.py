@@ -5,13 +5,21 @@ from attention_zoo.layers.additive import AdditiveAttention
 from attention_zoo.layers.dot_product import ScaledDotProductAttention, scaled_dot_product_attention
 from attention_zoo.layers.multi_head import MultiHeadAttention
 from attention_zoo.layers.positional import SinusoidalPositionalEncoding, TokenAndPositionEmbedding
+from attention_zoo.layers.transformer import (
+    FeedForward,
+    TransformerDecoderBlock,
+    TransformerEncoderBlock,
+)
 
 __all__ = [
     "AdditiveAttention",
+    "FeedForward",
     "MultiHeadAttention",
     "ScaledDotProductAttention",
     "SinusoidalPositionalEncoding",
     "TokenAndPositionEmbedding",
+    "TransformerDecoderBlock",
+    "TransformerEncoderBlock",
     "masking",
     "scaled_dot_product_attention",
 ]
