@@ -24,8 +24,13 @@ def build_model():
     x = x + layers.SinusoidalPositionalEncoding()(x)
     x = layers.MultiHeadAttention(num_heads=2, key_dim=8, dropout=0.1)(x, x, use_causal_mask=True)
     x = layers.ScaledDotProductAttention()(x, x)
+    x = layers.TransformerEncoderBlock(num_heads=2, intermediate_dim=32, dropout=0.1)(x)
+    x = layers.TransformerDecoderBlock(num_heads=2, intermediate_dim=32, norm_first=True)(x, x)
     context = layers.AdditiveAttention(units=8)(x[:, 0], x)
-    outputs = keras.layers.Dense(3)(context)
+    cell = layers.BahdanauAttentionGRUCell(units=8)
+    states = cell.initial_states(x, keras.ops.not_equal(tokens, 0), keras.layers.Dense(8)(context))
+    decoded = keras.layers.RNN(cell)(x, initial_state=states)
+    outputs = keras.layers.Dense(3)(keras.layers.Concatenate()([context, decoded]))
     return keras.Model(tokens, outputs)
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from attention_zoo import backend, layers
 from every_layer_model import build_model, predict
-from helpers import BACKEND
+from helpers import BACKEND, numpy
 
 EVERY_LAYER = [
     layers.ScaledDotProductAttention(scale=0.3, dropout=0.1, seed=2),
@@ -17,6 +17,11 @@ EVERY_LAYER = [
                               seed=1, kernel_initializer="he_normal"),
     layers.SinusoidalPositionalEncoding(max_wavelength=500),
     layers.TokenAndPositionEmbedding(30, 8, mask_zero=False, max_wavelength=100),
+    layers.FeedForward(12, output_dim=5, activation="gelu", dropout=0.1),
+    layers.TransformerEncoderBlock(2, 12, key_dim=3, dropout=0.1, activation="gelu",
+                                   layer_norm_epsilon=1e-6, norm_first=True),
+    layers.TransformerDecoderBlock(4, 10, dropout=0.2),
+    layers.BahdanauAttentionGRUCell(6, attention_units=5, dropout=0.1, seed=3, encoder_dim=7),
 ]
 
 
@@ -36,6 +41,9 @@ def test_model_with_every_layer_saves_and_reloads(tmp_path):
     path = tmp_path / "model.keras"
     model.save(path)
     reloaded = keras.saving.load_model(path, safe_mode=True)
+    assert len(reloaded.weights) == len(model.weights)
+    for saved, loaded in zip(model.weights, reloaded.weights):
+        np.testing.assert_array_equal(numpy(loaded), numpy(saved), err_msg=saved.path)
     np.testing.assert_allclose(predict(reloaded), expected, atol=1e-6)
     assert np.isfinite(expected).all()
 

@@ -1,0 +1,115 @@
+"""A GRU cell with Bahdanau attention inside the step (Bahdanau et al., 2015).
+
+At step t the previous hidden state scores the encoder outputs (`AdditiveAttention`), the
+context joins the input embedding, and a GRU step runs on the result. The encoder outputs and
+their padding mask travel in the cell's states, so the cell works inside `keras.layers.RNN` for
+teacher-forced training and alone, step by step, for decoding.
+
+>>> import numpy as np
+>>> import keras
+>>> cell = BahdanauAttentionGRUCell(units=8)
+>>> encoder_outputs = np.random.rand(2, 6, 10).astype("float32")
+>>> encoder_mask = np.array([[True] * 4 + [False] * 2, [True] * 6])
+>>> states = cell.initial_states(encoder_outputs, encoder_mask)
+>>> targets = np.random.rand(2, 5, 4).astype("float32")
+>>> outputs = keras.layers.RNN(cell, return_sequences=True)(targets, initial_state=states)
+>>> tuple(outputs.shape)
+(2, 5, 8)
+>>> hidden, states, weights = cell.step(targets[:, 0], states)
+>>> tuple(weights.shape)
+(2, 6)
+"""
+
+import keras
+from keras import ops
+
+from attention_zoo.layers.additive import AdditiveAttention
+
+
+@keras.saving.register_keras_serializable(package="attention_zoo")
+class BahdanauAttentionGRUCell(keras.layers.Layer):
+    """GRU cell attending over encoder outputs with the previous hidden state as query.
+
+    Args:
+        units: size of the hidden state.
+        attention_units: size of the attention projections; defaults to `units`.
+        dropout, recurrent_dropout, seed: as in `keras.layers.GRUCell`.
+        encoder_dim: last dimension of the encoder outputs; when not given, `initial_states()`
+            sets it (before `keras.layers.RNN` builds the cell), and the config saves it.
+
+    States: `[hidden (batch, units), encoder_outputs flattened to (batch, k_len * dk),
+    encoder_mask (batch, k_len) bool]`, built by `initial_states()`. `call` returns `(hidden, states)` as
+    every Keras RNN cell; `step` also returns the attention weights (batch, k_len).
+    """
+
+    def __init__(self, units, attention_units=None, dropout=0.0, recurrent_dropout=0.0,
+                 seed=None, encoder_dim=None, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(units, int) or units <= 0:
+            raise ValueError(f"units must be a positive int; received units={units!r}")
+        self.units = units
+        self.attention_units = attention_units or units
+        self.dropout = dropout
+        self.recurrent_dropout = recurrent_dropout
+        self.seed = seed
+        self.encoder_dim = encoder_dim
+        self.attention = AdditiveAttention(self.attention_units, dtype=self.dtype_policy,
+                                           name="attention")
+        self.gru_cell = keras.layers.GRUCell(units, dropout=dropout,
+                                             recurrent_dropout=recurrent_dropout, seed=seed,
+                                             dtype=self.dtype_policy, name="gru_cell")
+        # Keras RNN reads state_size only for shapes it builds itself; the encoder states
+        # always come from initial_states().
+        self.state_size = [units, 1, 1]
+        self.output_size = units
+
+    def build(self, inputs_shape):
+        if self.encoder_dim is not None:
+            self._build_sublayers(inputs_shape[-1])
+        self.built = True
+
+    def _build_sublayers(self, input_dim):
+        self.attention.build((None, self.units), (None, None, self.encoder_dim))
+        self.gru_cell.build((None, input_dim + self.encoder_dim))
+
+    def initial_states(self, encoder_outputs, encoder_mask=None, hidden=None):
+        """The states to start from: `hidden` (default zeros), the encoder outputs and mask."""
+        if len(encoder_outputs.shape) != 3:
+            raise ValueError("encoder_outputs must have rank 3 (batch, k_len, dk); received "
+                             f"encoder_outputs.shape={tuple(encoder_outputs.shape)}")
+        if self.encoder_dim not in (None, encoder_outputs.shape[-1]):
+            raise ValueError(f"encoder_outputs must have last dimension {self.encoder_dim}; "
+                             f"received encoder_outputs.shape={tuple(encoder_outputs.shape)}")
+        self.encoder_dim = encoder_outputs.shape[-1]
+        batch, length = ops.shape(encoder_outputs)[0], ops.shape(encoder_outputs)[1]
+        if hidden is None:
+            hidden = ops.zeros((batch, self.units), self.compute_dtype)
+        if encoder_mask is None:
+            encoder_mask = ops.ones((batch, length), "bool")
+        # Flattened to rank 2: Keras RNN backends broadcast the step mask over rank-2 states.
+        flat_outputs = keras.layers.Flatten(dtype=self.dtype_policy)(encoder_outputs)
+        return [hidden, flat_outputs, ops.cast(encoder_mask, "bool")]
+
+    def step(self, inputs, states, training=None):
+        """One decoder step: returns (hidden, new_states, attention_weights)."""
+        hidden, flat_outputs, encoder_mask = states
+        if not self.attention.built:  # step() called before any build
+            self._build_sublayers(inputs.shape[-1])
+        encoder_outputs = ops.reshape(flat_outputs, (ops.shape(flat_outputs)[0], -1,
+                                                     self.encoder_dim))
+        context, weights = self.attention(hidden, encoder_outputs, keys_mask=encoder_mask,
+                                          return_attention_scores=True)
+        joined = ops.concatenate([inputs, ops.cast(context, inputs.dtype)], axis=-1)
+        output, new_hidden = self.gru_cell(joined, [hidden], training=training)
+        new_hidden = new_hidden[0] if isinstance(new_hidden, (list, tuple)) else new_hidden
+        return output, [new_hidden, flat_outputs, encoder_mask], weights
+
+    def call(self, inputs, states, training=None):
+        output, new_states, _ = self.step(inputs, states, training=training)
+        return output, new_states
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units,
+                "attention_units": self.attention_units, "dropout": self.dropout,
+                "recurrent_dropout": self.recurrent_dropout, "seed": self.seed,
+                "encoder_dim": self.encoder_dim}

@@ -1,0 +1,92 @@
+import keras
+import numpy as np
+import pytest
+
+from attention_zoo.layers import BahdanauAttentionGRUCell
+from helpers import input_gradients, numpy
+from reference import additive_attention
+
+UNITS = 8
+
+
+@pytest.fixture
+def encoded(rng):
+    encoder_outputs = rng.normal(size=(2, 6, 10)).astype("float32")
+    encoder_mask = np.array([[True] * 4 + [False] * 2, [True] * 6])
+    targets = rng.normal(size=(2, 5, 4)).astype("float32")
+    hidden = rng.normal(size=(2, UNITS)).astype("float32")
+    return encoder_outputs, encoder_mask, targets, hidden
+
+
+def step_loop(cell, targets, states):
+    outputs, all_weights = [], []
+    for t in range(targets.shape[1]):
+        output, states, weights = cell.step(targets[:, t], states)
+        outputs.append(numpy(output))
+        all_weights.append(numpy(weights))
+    return np.stack(outputs, 1), states, np.stack(all_weights, 1)
+
+
+def test_rnn_teacher_forcing_equals_step_by_step(encoded):
+    encoder_outputs, encoder_mask, targets, hidden = encoded
+    cell = BahdanauAttentionGRUCell(UNITS)
+    states = cell.initial_states(encoder_outputs, encoder_mask, hidden)
+    rnn = keras.layers.RNN(cell, return_sequences=True, return_state=True)
+    outputs, final_hidden, *_ = rnn(targets, initial_state=states)
+    expected, final_states, weights = step_loop(cell, targets, states)
+    np.testing.assert_allclose(numpy(outputs), expected, atol=1e-5)
+    np.testing.assert_allclose(numpy(final_hidden), numpy(final_states[0]), atol=1e-5)
+    assert np.all(weights[0, :, 4:] == 0), "padded encoder positions get zero attention"
+    np.testing.assert_allclose(weights.sum(-1), 1.0, atol=1e-5)
+
+
+def test_step_attends_with_previous_hidden_state_then_runs_gru(encoded):
+    encoder_outputs, encoder_mask, targets, hidden = encoded
+    cell = BahdanauAttentionGRUCell(UNITS, attention_units=5)
+    states = cell.initial_states(encoder_outputs, encoder_mask, hidden)
+    output, _, weights = cell.step(targets[:, 0], states)
+    attention = cell.attention
+    context, expected_weights = additive_attention(
+        hidden[:, None], encoder_outputs, encoder_outputs, numpy(attention.query_dense.kernel),
+        numpy(attention.key_dense.kernel), numpy(attention.score_vector), encoder_mask)
+    np.testing.assert_allclose(numpy(weights), expected_weights[:, 0], atol=1e-6)
+    gru = keras.layers.GRUCell(UNITS)
+    gru.build((None, 14))
+    gru.set_weights(cell.gru_cell.get_weights())
+    expected, _ = gru(np.concatenate([targets[:, 0], context[:, 0]], -1).astype("float32"),
+                      [hidden])
+    np.testing.assert_allclose(numpy(output), numpy(expected), atol=1e-5)
+
+
+def test_decoder_padding_mask_keeps_the_state(encoded):
+    encoder_outputs, encoder_mask, targets, hidden = encoded
+    cell = BahdanauAttentionGRUCell(UNITS)
+    states = cell.initial_states(encoder_outputs, encoder_mask, hidden)
+    rnn = keras.layers.RNN(cell, return_state=True)
+    target_mask = np.array([[True, True, True, False, False], [True] * 5])
+    _, padded_hidden, *_ = rnn(targets, initial_state=states, mask=target_mask)
+    _, short_hidden, *_ = rnn(targets[:, :3], initial_state=states)
+    np.testing.assert_allclose(numpy(padded_hidden)[0], numpy(short_hidden)[0], atol=1e-5)
+
+
+def test_gradients_finite_and_zero_on_padded_encoder_positions(encoded):
+    encoder_outputs, encoder_mask, targets, hidden = encoded
+    cell = BahdanauAttentionGRUCell(UNITS)
+    rnn = keras.layers.RNN(cell, return_sequences=True)
+    rnn(targets, initial_state=cell.initial_states(encoder_outputs, encoder_mask, hidden))
+    grads = input_gradients(
+        lambda enc, tgt: rnn(tgt, initial_state=cell.initial_states(enc, encoder_mask, hidden)),
+        encoder_outputs, targets)
+    for grad in grads:
+        assert np.isfinite(grad).all() and np.abs(grad).sum() > 0
+    assert np.all(grads[0][0, 4:] == 0)
+
+
+def test_bad_encoder_outputs_raise():
+    cell = BahdanauAttentionGRUCell(UNITS, encoder_dim=10)
+    with pytest.raises(ValueError, match=r"rank 3 .* received encoder_outputs.shape=\(2, 10\)"):
+        cell.initial_states(np.zeros((2, 10), "float32"))
+    with pytest.raises(ValueError, match=r"last dimension 10; received .*\(2, 3, 7\)"):
+        cell.initial_states(np.zeros((2, 3, 7), "float32"))
+    with pytest.raises(ValueError, match="units must be a positive int"):
+        BahdanauAttentionGRUCell(0)
