@@ -101,6 +101,17 @@ class _TransformerBlock(keras.layers.Layer):
     def _dropout(self):
         return keras.layers.Dropout(self.dropout, dtype=self.dtype_policy)
 
+    def _build_self_attention_and_feed_forward(self, inputs_shape):
+        """The sub-blocks both blocks share; the decoder adds cross-attention."""
+        self.self_attention = self._attention("self_attention", inputs_shape[-1])
+        self.self_attention_norm = self._norm("self_attention_norm")
+        self.self_attention_dropout = self._dropout()
+        self.feed_forward_norm = self._norm("feed_forward_norm")
+        self.feed_forward = self._feed_forward()
+        self.self_attention.build(inputs_shape, inputs_shape)
+        for layer in (self.self_attention_norm, self.feed_forward_norm, self.feed_forward):
+            layer.build(inputs_shape)
+
     def _residual(self, x, norm, sublayer, dropout, training):
         """x + dropout(sublayer(x)), normalized before (pre-norm) or after (post-norm)."""
         hidden = sublayer(norm(x) if self.norm_first else x)
@@ -130,15 +141,7 @@ class TransformerEncoderBlock(_TransformerBlock):
     """
 
     def build(self, inputs_shape):
-        model_dim = inputs_shape[-1]
-        self.self_attention = self._attention("self_attention", model_dim)
-        self.self_attention_norm = self._norm("self_attention_norm")
-        self.self_attention_dropout = self._dropout()
-        self.feed_forward_norm = self._norm("feed_forward_norm")
-        self.feed_forward = self._feed_forward()
-        self.self_attention.build(inputs_shape, inputs_shape)
-        for layer in (self.self_attention_norm, self.feed_forward_norm, self.feed_forward):
-            layer.build(inputs_shape)
+        self._build_self_attention_and_feed_forward(inputs_shape)
 
     def call(self, inputs, mask=None, attention_mask=None, training=None):
         def attend(x):
@@ -167,20 +170,12 @@ class TransformerDecoderBlock(_TransformerBlock):
     """
 
     def build(self, inputs_shape, encoder_outputs_shape):
-        model_dim = inputs_shape[-1]
-        self.self_attention = self._attention("self_attention", model_dim)
-        self.self_attention_norm = self._norm("self_attention_norm")
-        self.self_attention_dropout = self._dropout()
-        self.cross_attention = self._attention("cross_attention", model_dim)
+        self._build_self_attention_and_feed_forward(inputs_shape)
+        self.cross_attention = self._attention("cross_attention", inputs_shape[-1])
         self.cross_attention_norm = self._norm("cross_attention_norm")
         self.cross_attention_dropout = self._dropout()
-        self.feed_forward_norm = self._norm("feed_forward_norm")
-        self.feed_forward = self._feed_forward()
-        self.self_attention.build(inputs_shape, inputs_shape)
         self.cross_attention.build(inputs_shape, encoder_outputs_shape)
-        for layer in (self.self_attention_norm, self.cross_attention_norm,
-                      self.feed_forward_norm, self.feed_forward):
-            layer.build(inputs_shape)
+        self.cross_attention_norm.build(inputs_shape)
 
     def call(self, inputs, encoder_outputs, inputs_mask=None, encoder_outputs_mask=None,
              self_attention_cache=None, cache_update_index=None, cross_attention_cache=None,
