@@ -16,6 +16,7 @@ import keras
 from keras import ops
 
 from attention_zoo.layers import masking
+from attention_zoo.layers.validation import check_positive_int
 
 
 @keras.saving.register_keras_serializable(package="attention_zoo")
@@ -32,8 +33,7 @@ class AdditiveAttention(keras.layers.Layer):
 
     def __init__(self, units, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(units, int) or units <= 0:
-            raise ValueError(f"units must be a positive int; received units={units!r}")
+        check_positive_int("units", units)
         self.units = units
         self.query_dense = keras.layers.Dense(units, use_bias=False, name="query_dense",
                                               dtype=self.dtype_policy)

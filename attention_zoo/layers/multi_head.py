@@ -21,6 +21,7 @@ from keras import ops
 
 from attention_zoo.layers import masking
 from attention_zoo.layers.dot_product import scaled_dot_product_attention
+from attention_zoo.layers.validation import check_positive_int
 
 
 @keras.saving.register_keras_serializable(package="attention_zoo")
@@ -55,8 +56,7 @@ class MultiHeadAttention(keras.layers.Layer):
         super().__init__(**kwargs)
         for name, number in (("num_heads", num_heads), ("key_dim", key_dim),
                              ("value_dim", value_dim or key_dim), ("output_dim", output_dim or 1)):
-            if not isinstance(number, int) or number <= 0:
-                raise ValueError(f"{name} must be a positive int; received {name}={number!r}")
+            check_positive_int(name, number)
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1); received dropout={dropout}")
         self.num_heads = num_heads

@@ -15,6 +15,7 @@ import keras
 from keras import ops
 
 from attention_zoo.layers import masking
+from attention_zoo.layers.validation import check_positive_int
 
 
 @keras.saving.register_keras_serializable(package="attention_zoo")
@@ -70,8 +71,7 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
                  embeddings_initializer="uniform", **kwargs):
         super().__init__(**kwargs)
         for name, number in (("vocab_size", vocab_size), ("embed_dim", embed_dim)):
-            if not isinstance(number, int) or number <= 0:
-                raise ValueError(f"{name} must be a positive int; received {name}={number!r}")
+            check_positive_int(name, number)
         self.vocab_size = vocab_size
         self.embed_dim = embed_dim
         self.mask_zero = mask_zero

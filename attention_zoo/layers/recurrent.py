@@ -24,6 +24,7 @@ import keras
 from keras import ops
 
 from attention_zoo.layers.additive import AdditiveAttention
+from attention_zoo.layers.validation import check_positive_int
 
 
 @keras.saving.register_keras_serializable(package="attention_zoo")
@@ -45,8 +46,7 @@ class BahdanauAttentionGRUCell(keras.layers.Layer):
     def __init__(self, units, attention_units=None, dropout=0.0, recurrent_dropout=0.0,
                  seed=None, encoder_dim=None, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(units, int) or units <= 0:
-            raise ValueError(f"units must be a positive int; received units={units!r}")
+        check_positive_int("units", units)
         self.units = units
         self.attention_units = attention_units or units
         self.dropout = dropout

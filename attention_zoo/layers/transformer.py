@@ -18,6 +18,7 @@ attends to nothing.
 import keras
 
 from attention_zoo.layers.multi_head import MultiHeadAttention
+from attention_zoo.layers.validation import check_positive_int
 
 
 @keras.saving.register_keras_serializable(package="attention_zoo")
@@ -32,9 +33,9 @@ class FeedForward(keras.layers.Layer):
     def __init__(self, intermediate_dim, output_dim=None, activation="relu", dropout=0.0,
                  **kwargs):
         super().__init__(**kwargs)
-        _check_positive_int("intermediate_dim", intermediate_dim)
+        check_positive_int("intermediate_dim", intermediate_dim)
         if output_dim is not None:
-            _check_positive_int("output_dim", output_dim)
+            check_positive_int("output_dim", output_dim)
         self.intermediate_dim = intermediate_dim
         self.output_dim = output_dim
         self.activation = keras.activations.get(activation)
@@ -70,8 +71,8 @@ class _TransformerBlock(keras.layers.Layer):
     def __init__(self, num_heads, intermediate_dim, key_dim=None, dropout=0.0,
                  activation="relu", layer_norm_epsilon=1e-5, norm_first=False, **kwargs):
         super().__init__(**kwargs)
-        _check_positive_int("num_heads", num_heads)
-        _check_positive_int("intermediate_dim", intermediate_dim)
+        check_positive_int("num_heads", num_heads)
+        check_positive_int("intermediate_dim", intermediate_dim)
         self.num_heads = num_heads
         self.intermediate_dim = intermediate_dim
         self.key_dim = key_dim
@@ -211,7 +212,3 @@ class TransformerDecoderBlock(_TransformerBlock):
         # Traced from call(), which knows the optional cache output.
         return super(keras.layers.Layer, self).compute_output_spec(*args, **kwargs)
 
-
-def _check_positive_int(name, value):
-    if not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{name} must be a positive int; received {name}={value!r}")
