@@ -38,3 +38,12 @@ def input_gradients(fn, *inputs):
     tensors = [torch.tensor(x, requires_grad=True) for x in inputs]
     loss_of(fn(*tensors)).backward()
     return [numpy(t.grad) for t in tensors]
+
+
+def copy_keras_attention_weights(ours, keras_mha):
+    """Copies a keras.layers.MultiHeadAttention's projections into our MultiHeadAttention."""
+    for mine, theirs in ((ours.query_dense, keras_mha._query_dense),
+                         (ours.key_dense, keras_mha._key_dense),
+                         (ours.value_dense, keras_mha._value_dense),
+                         (ours.output_dense, keras_mha._output_dense)):
+        mine.set_weights(theirs.get_weights())

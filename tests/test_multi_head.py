@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from attention_zoo.layers import MultiHeadAttention
-from helpers import input_gradients, numpy
+from helpers import copy_keras_attention_weights, input_gradients, numpy
 
 HEADS, KEY_DIM, DIM = 4, 8, 16
 
@@ -14,11 +14,7 @@ def twin_layers(query_shape, value_shape, **kwargs):
     theirs = keras.layers.MultiHeadAttention(HEADS, KEY_DIM, **kwargs)
     ours.build(query_shape, value_shape)
     theirs.build(query_shape, value_shape)
-    for mine, keras_dense in ((ours.query_dense, theirs._query_dense),
-                              (ours.key_dense, theirs._key_dense),
-                              (ours.value_dense, theirs._value_dense),
-                              (ours.output_dense, theirs._output_dense)):
-        mine.set_weights(keras_dense.get_weights())
+    copy_keras_attention_weights(ours, theirs)
     return ours, theirs
 
 

@@ -4,17 +4,9 @@ import numpy as np
 import pytest
 
 from attention_zoo.layers import FeedForward, TransformerDecoderBlock, TransformerEncoderBlock
-from helpers import input_gradients, numpy
+from helpers import copy_keras_attention_weights, input_gradients, numpy
 
 HEADS, DIM, FFN = 4, 16, 32
-
-
-def copy_attention(ours, keras_mha):
-    for mine, theirs in ((ours.query_dense, keras_mha._query_dense),
-                         (ours.key_dense, keras_mha._key_dense),
-                         (ours.value_dense, keras_mha._value_dense),
-                         (ours.output_dense, keras_mha._output_dense)):
-        mine.set_weights(theirs.get_weights())
 
 
 def copy_feed_forward(block, hub):
@@ -42,7 +34,7 @@ def test_encoder_block_equals_keras_hub(padded, norm_first):
     hub = keras_hub.layers.TransformerEncoder(FFN, HEADS, normalize_first=norm_first)
     ours.build(source.shape)
     hub.build(source.shape)
-    copy_attention(ours.self_attention, hub._self_attention_layer)
+    copy_keras_attention_weights(ours.self_attention, hub._self_attention_layer)
     ours.self_attention_norm.set_weights(hub._self_attention_layer_norm.get_weights())
     copy_feed_forward(ours, hub)
     expected = numpy(hub(source, padding_mask=source_mask))
@@ -57,8 +49,8 @@ def test_decoder_block_equals_keras_hub(padded, norm_first):
     hub = keras_hub.layers.TransformerDecoder(FFN, HEADS, normalize_first=norm_first)
     ours.build(target.shape, source.shape)
     hub.build(target.shape, source.shape)
-    copy_attention(ours.self_attention, hub._self_attention_layer)
-    copy_attention(ours.cross_attention, hub._cross_attention_layer)
+    copy_keras_attention_weights(ours.self_attention, hub._self_attention_layer)
+    copy_keras_attention_weights(ours.cross_attention, hub._cross_attention_layer)
     ours.self_attention_norm.set_weights(hub._self_attention_layer_norm.get_weights())
     ours.cross_attention_norm.set_weights(hub._cross_attention_layer_norm.get_weights())
     copy_feed_forward(ours, hub)
