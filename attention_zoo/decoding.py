@@ -1,0 +1,150 @@
+"""Greedy and beam search over any step function that carries a cache.
+
+A step function follows the `keras_hub.samplers` contract:
+`next(tokens, cache, index) -> (logits, hidden_states, cache)`. `tokens` is the (rows, max_length)
+int sequence so far, `index` the position to fill next; `next` reads `tokens[:, index - 1]` (and
+its cache) and returns the (rows, vocab) logits of the token at `index`. Cache leaves have the
+rows on axis 0. Both searches run in one `keras.ops.while_loop`, so they compile under
+`jax.jit` and `tf.function`; positions after the end token hold `pad_token_id`.
+
+>>> import numpy as np
+>>> from keras import ops
+>>> table = np.log(np.array([[.1, .1, .1, .7], [.1, .1, .1, .7], [.1, .1, .1, .7],
+...                          [.1, .1, .7, .1]], "float32"))  # logits of the next token
+>>> def next(tokens, cache, index):
+...     return ops.take(table, tokens[:, index - 1], axis=0), None, cache
+>>> start = np.array([[1, 0, 0, 0, 0]], "int32")  # start token 1, end token 2
+>>> ops.convert_to_numpy(greedy_search(next, start, end_token_id=2)).tolist()
+[[1, 3, 2, 0, 0]]
+>>> tokens, scores = beam_search(next, start, beam_size=2, end_token_id=2)
+>>> ops.convert_to_numpy(tokens).tolist()
+[[1, 3, 2, 0, 0]]
+"""
+
+import keras
+import keras_hub
+from keras import ops
+
+from attention_zoo.layers.validation import check_positive_int
+
+_NEGATIVE = -1e9  # log-probability of an impossible candidate (float32, finite)
+
+
+def greedy_search(next, prompt, cache=None, index=1, end_token_id=None, pad_token_id=0):
+    """Picks the most likely token at each step (keras_hub's GreedySampler).
+
+    Args:
+        next: the step function (see the module docstring).
+        prompt: (batch, max_length) int tensor; positions before `index` are kept.
+        cache: the cache `next` starts from, or None.
+        index: the first position to fill (1 after a start token).
+        end_token_id: stops a row at this token; the loop ends when every row has it.
+        pad_token_id: written after a row's end token.
+
+    Returns the (batch, max_length) tokens.
+    """
+    prompt = ops.convert_to_tensor(prompt, "int32")
+    is_prompt = ops.arange(ops.shape(prompt)[1])[None, :] < index
+    sampler = keras_hub.samplers.GreedySampler()
+    tokens = sampler(next, prompt, cache=cache, index=index,
+                     mask=ops.broadcast_to(is_prompt, ops.shape(prompt)),
+                     stop_token_ids=None if end_token_id is None else [end_token_id])
+    return _pad_after_end(tokens, index, end_token_id, pad_token_id)
+
+
+def beam_search(next, prompt, cache=None, index=1, beam_size=4, length_penalty=0.0,
+                end_token_id=None, pad_token_id=0, return_all_beams=False):
+    """Keeps the `beam_size` best hypotheses per row, ranked by length-normalized log-probability.
+
+    A hypothesis of n generated tokens (end token included) scores
+    `log_prob / ((5 + n) / 6) ** length_penalty` (GNMT, Wu et al. 2016; the Transformer paper
+    uses 0.6); 0 ranks by log-probability alone, larger values favour longer outputs. A finished
+    hypothesis keeps its score and competes with the live ones; the loop ends when all are
+    finished or `max_length` is reached.
+
+    `next` is called with batch * beam_size rows, the beams of a row adjacent, and the cache is
+    repeated and reordered for it. Tensors that `next` captures with a batch axis (the encoder
+    output) must be repeated the same way: `repeat_for_beams(x, beam_size)`.
+
+    Returns `(tokens, scores)`: the best (batch, max_length) tokens and their (batch,) scores,
+    or with `return_all_beams` every beam, best first: (batch, beam_size, max_length) and
+    (batch, beam_size).
+    """
+    check_positive_int("beam_size", beam_size)
+    if length_penalty < 0:
+        raise ValueError(f"length_penalty must be >= 0; received {length_penalty}")
+    prompt = ops.convert_to_tensor(prompt, "int32")
+    batch, max_length = ops.shape(prompt)
+    state = _initial_beams(prompt, cache, batch, beam_size)
+
+    def unfinished(tokens, cache, log_probs, lengths, finished, index):
+        return ops.logical_not(ops.all(finished))
+
+    def step(tokens, cache, log_probs, lengths, finished, index):
+        logits, _, cache = next(tokens, cache, index)
+        token_log_probs = ops.reshape(ops.log_softmax(ops.cast(logits, "float32"), axis=-1),
+                                      (batch, beam_size, -1))
+        vocab = ops.shape(token_log_probs)[-1]
+        only_pad = ops.where(ops.arange(vocab) == pad_token_id, 0.0, _NEGATIVE)
+        token_log_probs = ops.where(finished[..., None], only_pad, token_log_probs)
+        candidate_lengths = lengths + ops.cast(ops.logical_not(finished), "int32")
+        candidate_log_probs = ops.reshape(log_probs[..., None] + token_log_probs, (batch, -1))
+        normalizer = ops.repeat(_length_normalizer(candidate_lengths, length_penalty), vocab, 1)
+        _, flat = ops.top_k(candidate_log_probs / normalizer, beam_size)
+        log_probs = ops.take_along_axis(candidate_log_probs, flat, axis=1)
+        beams, new_tokens = flat // vocab, ops.cast(flat % vocab, "int32")
+        lengths = ops.take_along_axis(candidate_lengths, beams, axis=1)
+        finished = ops.take_along_axis(finished, beams, axis=1)
+        if end_token_id is not None:
+            finished = ops.logical_or(finished, new_tokens == end_token_id)
+        tokens = ops.slice_update(_reorder(tokens, beams), (0, index),
+                                  ops.reshape(new_tokens, (-1, 1)))
+        cache = keras.tree.map_structure(lambda leaf: _reorder(leaf, beams), cache)
+        return tokens, cache, log_probs, lengths, finished, index + 1
+
+    tokens, _, log_probs, lengths, _, _ = ops.while_loop(
+        unfinished, step, state + (ops.convert_to_tensor(index, "int32"),),
+        maximum_iterations=max_length - index)
+    scores = log_probs / _length_normalizer(lengths, length_penalty)
+    tokens = ops.reshape(tokens, (batch, beam_size, max_length))
+    return (tokens, scores) if return_all_beams else (tokens[:, 0], scores[:, 0])
+
+
+def repeat_for_beams(x, beam_size):
+    """Repeats each row of `x` (or of every leaf of a nested structure) `beam_size` times.
+
+    >>> ops.convert_to_numpy(repeat_for_beams(ops.array([[1], [2]]), 2)).ravel().tolist()
+    [1, 1, 2, 2]
+    """
+    return keras.tree.map_structure(lambda leaf: ops.repeat(leaf, beam_size, axis=0), x)
+
+
+def _initial_beams(prompt, cache, batch, beam_size):
+    """Every beam starts as the prompt; only the first is live, so the first step does not pick
+    the same token from identical beams."""
+    first = ops.arange(beam_size)[None, :] == 0
+    log_probs = ops.where(first, 0.0, _NEGATIVE) * ops.ones((batch, 1))
+    cache = () if cache is None else repeat_for_beams(cache, beam_size)
+    return (repeat_for_beams(prompt, beam_size), cache, log_probs,
+            ops.zeros((batch, beam_size), "int32"), ops.zeros((batch, beam_size), "bool"))
+
+
+def _length_normalizer(lengths, alpha):
+    return ops.power((5.0 + ops.cast(lengths, "float32")) / 6.0, alpha)
+
+
+def _reorder(rows, beams):
+    """The rows of a (batch * beam_size, ...) tensor reordered to the chosen (batch, beam_size)
+    source beams."""
+    batch, beam_size = ops.shape(beams)
+    offsets = ops.arange(batch, dtype="int32")[:, None] * beam_size
+    return ops.take(rows, ops.reshape(offsets + ops.cast(beams, "int32"), (-1,)), axis=0)
+
+
+def _pad_after_end(tokens, index, end_token_id, pad_token_id):
+    if end_token_id is None:
+        return tokens
+    generated = ops.arange(ops.shape(tokens)[1])[None, :] >= index
+    is_end = ops.cast(ops.logical_and(tokens == end_token_id, generated), "int32")
+    after_end = (ops.cumsum(is_end, axis=1) - is_end) > 0
+    return ops.where(after_end, pad_token_id, tokens)
