@@ -1,0 +1,19 @@
+"""Datasets, tokenizers and tf.data pipelines that the recipes read.
+
+`load_translation` / `load_sentiment` return `Splits` of examples; `build_tokenizer` learns a
+WordPiece vocabulary; `translation_dataset` / `classification_dataset` make tf.data pipelines.
+"""
+
+from attention_zoo.data.files import DownloadError, atomic_write_text, normalize_text, read_tsv
+from attention_zoo.data.pipelines import classification_dataset, translation_dataset
+from attention_zoo.data.sentiment import load_sentiment
+from attention_zoo.data.splits import Splits
+from attention_zoo.data.tokenizers import (END_ID, PAD_ID, RESERVED_TOKENS, START_ID, UNK_ID,
+                                           build_tokenizer, detokenize, save_vocabulary,
+                                           tokenizer_from_vocabulary)
+from attention_zoo.data.translation import load_translation
+
+__all__ = ["DownloadError", "END_ID", "PAD_ID", "RESERVED_TOKENS", "START_ID", "Splits", "UNK_ID",
+           "atomic_write_text", "build_tokenizer", "classification_dataset", "detokenize",
+           "load_sentiment", "load_translation", "normalize_text", "read_tsv", "save_vocabulary",
+           "tokenizer_from_vocabulary", "translation_dataset"]

@@ -1,0 +1,65 @@
+"""WordPiece tokenizers (keras_hub, tensorflow-text) with reserved padding/unknown/start/end ids.
+
+>>> tokenizer = build_tokenizer(["Dienstag, 3. März 2015", "drei Äpfel"], 100, verbose=0)
+>>> ids = tokenizer("Dienstag, 3. März 2015")
+>>> detokenize(tokenizer, [START_ID, *ids, END_ID, PAD_ID])
+'Dienstag, 3. März 2015'
+"""
+
+import re
+import time
+
+import keras_hub
+
+from attention_zoo.data.files import atomic_write_text
+
+RESERVED_TOKENS = ["[PAD]", "[UNK]", "[START]", "[END]"]
+PAD_ID, UNK_ID, START_ID, END_ID = range(4)
+
+_TIDY = [(re.compile(r" ([,.!?;:%)\]}])"), r"\1"),  # no space before closing punctuation
+         (re.compile(r"([(\[{¿¡]) "), r"\1"),  # nor after opening punctuation
+         (re.compile(r" ?([-'’]) ?"), r"\1"),  # hyphens and apostrophes join words
+         (re.compile(r"(\d)([.:]) (?=\d)"), r"\1\2")]  # 03.03.2015, 2:30
+
+
+def build_tokenizer(texts, vocabulary_size, lowercase=False, verbose=1):
+    """A WordPieceTokenizer whose vocabulary (at most `vocabulary_size` tokens, the reserved ones
+    first) is learned from `texts`. Accents are kept; `lowercase` folds case."""
+    import tensorflow as tf
+
+    started = time.perf_counter()
+    if verbose:
+        print(f"Building a WordPiece vocabulary of up to {vocabulary_size} from {len(texts)} "
+              "texts...", flush=True)
+    vocabulary = keras_hub.tokenizers.compute_word_piece_vocabulary(
+        tf.data.Dataset.from_tensor_slices(list(texts)).batch(1024), vocabulary_size,
+        lowercase=lowercase, reserved_tokens=RESERVED_TOKENS)
+    if verbose:
+        print(f"  {len(vocabulary)} tokens in {time.perf_counter() - started:.1f} s", flush=True)
+    return tokenizer_from_vocabulary(vocabulary, lowercase)
+
+
+def tokenizer_from_vocabulary(vocabulary, lowercase=False):
+    """A WordPieceTokenizer over `vocabulary` (a list of tokens or a vocabulary file)."""
+    return keras_hub.tokenizers.WordPieceTokenizer(vocabulary=vocabulary, lowercase=lowercase,
+                                                   oov_token="[UNK]",
+                                                   special_tokens=RESERVED_TOKENS)
+
+
+def save_vocabulary(tokenizer, path):
+    """One token per line, written atomically; `tokenizer_from_vocabulary(path)` rebuilds it."""
+    atomic_write_text(path, "".join(f"{token}\n" for token in tokenizer.get_vocabulary()))
+
+
+def detokenize(tokenizer, ids):
+    """The text of one sequence of ids: up to its end token, without reserved tokens, with
+    punctuation attached ("Dienstag , 3 ." -> "Dienstag, 3.")."""
+    ids = [int(i) for i in ids]
+    if END_ID in ids:
+        ids = ids[:ids.index(END_ID)]
+    ids = [i for i in ids if i >= len(RESERVED_TOKENS)]
+    text = tokenizer.detokenize([ids])[0] if ids else ""
+    text = text.decode("utf-8") if isinstance(text, bytes) else str(text)
+    for pattern, replacement in _TIDY:
+        text = pattern.sub(replacement, text)
+    return text
