@@ -45,6 +45,8 @@ def read_tsv(path, columns):
 
 def download(url, fname, cache_dir=None):
     """`keras.utils.get_file(fname, url, extract=True)`: the cached, extracted folder."""
+    if cache_dir is not None:
+        os.makedirs(cache_dir, exist_ok=True)  # else get_file falls back to /tmp/.keras
     try:
         return keras.utils.get_file(fname, url, extract=True, cache_dir=cache_dir)
     except Exception as error:  # get_file raises a bare Exception on URL errors

@@ -34,7 +34,10 @@ def random_pair(rng, target_lang):
         return num2words(number, lang="en"), num2words(number, lang=target_lang)
     day = FIRST_DATE + datetime.timedelta(rng.randrange((LAST_DATE - FIRST_DATE).days + 1))
     style = rng.choice(DATE_FORMATS)
-    return format_date(day, style, locale="en"), format_date(day, style, locale=target_lang)
+    source = format_date(day, style, locale="en")
+    if style == "medium" and source == format_date(day, "long", locale="en"):
+        style = "long"  # "May 3, 2095" is both; one source must have one translation
+    return source, format_date(day, style, locale=target_lang)
 
 
 def generate(size, target_lang="de", seed=0, verbose=1):

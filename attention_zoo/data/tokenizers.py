@@ -1,4 +1,4 @@
-"""WordPiece tokenizers (keras_hub, tensorflow-text) with reserved padding/unknown/start/end ids.
+"""WordPiece tokenizers (keras_hub; vocabularies learned by tensorflow-text), reserved ids first.
 
 >>> tokenizer = build_tokenizer(["Dienstag, 3. März 2015", "drei Äpfel"], 100, verbose=0)
 >>> ids = tokenizer("Dienstag, 3. März 2015")
@@ -15,6 +15,9 @@ from attention_zoo.data.files import atomic_write_text
 
 RESERVED_TOKENS = ["[PAD]", "[UNK]", "[START]", "[END]"]
 PAD_ID, UNK_ID, START_ID, END_ID = range(4)
+# Pieces of up to 16 characters that occur at least twice: fast, and compounds such as
+# "siebenhundertneunundneunzig" become a few pieces instead of one piece per letter.
+LEARN_PARAMS = {"max_token_length": 16, "lower_thresh": 2}
 
 _TIDY = [(re.compile(r" ([,.!?;:%)\]}])"), r"\1"),  # no space before closing punctuation
          (re.compile(r"([(\[{¿¡]) "), r"\1"),  # nor after opening punctuation
@@ -24,19 +27,28 @@ _TIDY = [(re.compile(r" ([,.!?;:%)\]}])"), r"\1"),  # no space before closing pu
 
 def build_tokenizer(texts, vocabulary_size, lowercase=False, verbose=1):
     """A WordPieceTokenizer whose vocabulary (at most `vocabulary_size` tokens, the reserved ones
-    first) is learned from `texts`. Accents are kept; `lowercase` folds case."""
+    first) is learned from `texts`. Accents are kept; `lowercase` folds case.
+
+    The vocabulary comes from tensorflow-text's WordPiece learner, the one that
+    `keras_hub.tokenizers.compute_word_piece_vocabulary` wraps, called directly for its
+    `LEARN_PARAMS`: with the default 50-character pieces, learning from 1,500 German number words
+    (long compounds) takes 49 s instead of 1 s.
+    """
     import tensorflow as tf
+    from tensorflow_text.tools.wordpiece_vocab.bert_vocab_from_dataset import (
+        bert_vocab_from_dataset)
 
     started = time.perf_counter()
     if verbose:
-        print(f"Building a WordPiece vocabulary of up to {vocabulary_size} from {len(texts)} "
-              "texts...", flush=True)
-    vocabulary = keras_hub.tokenizers.compute_word_piece_vocabulary(
+        print(f"Learning a WordPiece vocabulary of up to {vocabulary_size} tokens from "
+              f"{len(texts)} texts...", flush=True)
+    vocabulary = bert_vocab_from_dataset(
         tf.data.Dataset.from_tensor_slices(list(texts)).batch(1024), vocabulary_size,
-        lowercase=lowercase, reserved_tokens=RESERVED_TOKENS)
+        RESERVED_TOKENS, bert_tokenizer_params={"lower_case": lowercase},
+        learn_params=LEARN_PARAMS)
     if verbose:
         print(f"  {len(vocabulary)} tokens in {time.perf_counter() - started:.1f} s", flush=True)
-    return tokenizer_from_vocabulary(vocabulary, lowercase)
+    return tokenizer_from_vocabulary(vocabulary[:vocabulary_size], lowercase)
 
 
 def tokenizer_from_vocabulary(vocabulary, lowercase=False):
