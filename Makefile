@@ -27,4 +27,5 @@ test: setup
 	if [ -n "$$failed" ]; then echo "FAILED on:$$failed"; exit 1; fi; echo "all backends passed"
 
 bench: setup
-	@for b in $(BACKENDS); do $(BIN)/python benchmarks/attention_layers.py --backend $$b --json; done
+	@for b in $(BACKENDS); do for bench in attention_layers decoding; do \
+		$(BIN)/python benchmarks/$$bench.py --backend $$b --json; done; done
