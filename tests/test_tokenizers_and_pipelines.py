@@ -58,6 +58,7 @@ def test_translation_pipeline_shapes_dtypes_and_shift(german):
     ends_or_truncated = [(row == END_ID).sum() == 1 or row[-1] != PAD_ID for row in targets]
     assert all(ends_or_truncated)
     assert sum(1 for _ in dataset.unbatch()) == 100
+    assert len(dataset) == 7  # known length: Keras progress bars show the total
 
 
 def test_translation_pipeline_feeds_a_model_on_this_backend(german):

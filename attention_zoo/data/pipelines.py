@@ -54,7 +54,9 @@ def classification_dataset(examples, tokenizer, sequence_length, batch_size, shu
 def _batched(examples, pack, batch_size, shuffle, seed):
     """Tokenizes once (in large batches, then cached), shuffles examples each epoch, batches,
     prefetches."""
-    dataset = examples.batch(1024).map(pack, num_parallel_calls=AUTOTUNE).unbatch().cache()
+    dataset = examples.batch(1024).map(pack, num_parallel_calls=AUTOTUNE).unbatch()
+    # unbatch() forgets the length; keeping it gives Keras progress bars their total.
+    dataset = dataset.apply(tf.data.experimental.assert_cardinality(len(examples))).cache()
     if shuffle:
         dataset = dataset.shuffle(len(examples), seed=seed, reshuffle_each_iteration=True)
     return dataset.batch(batch_size).prefetch(AUTOTUNE)
