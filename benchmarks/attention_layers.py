@@ -24,6 +24,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from attention_zoo import backend  # noqa: E402
+from common import compiled, header, median_seconds  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -39,17 +40,6 @@ def parse_args(argv=None):
                         help="Keras dtype policy, e.g. mixed_bfloat16 on a GPU")
     parser.add_argument("--json", action="store_true", help="print only the JSON line")
     return parser.parse_args(argv)
-
-
-def median_seconds(fn, steps, warmup=3):
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(steps):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def one_layer_model(keras, attention, args, causal):
@@ -89,20 +79,6 @@ def train_step_times(keras, layers, args, causal):
             model.train_on_batch(x, y)
             times[name].append(time.perf_counter() - start)
     return {name: statistics.median(values) for name, values in times.items()}
-
-
-def compiled(keras, fn):
-    """`fn` compiled the way each backend compiles a decoding loop (torch runs it eagerly:
-    torch.compile of the whole loop takes minutes on a CPU)."""
-    if keras.backend.backend() == "jax":
-        import jax
-
-        return jax.jit(fn)
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        return tf.function(fn, jit_compile=True)
-    return fn
 
 
 def decode_times(keras, layers, args):
@@ -159,9 +135,7 @@ def main(argv=None):
     from attention_zoo import layers
 
     keras.config.set_dtype_policy(args.dtype_policy)
-    results = {"benchmark": "attention_layers", "backend": args.backend,
-               "keras": keras.__version__, "devices": backend.report()["backends"][args.backend]["devices"],
-               "config": {k: v for k, v in vars(args).items() if k not in ("backend", "json")},
+    results = {**header("attention_layers", args, keras, backend),
                "train_step_ms": {}, "ratio_vs_keras": {}}
     for causal in (False, True):
         label = "causal" if causal else "full"

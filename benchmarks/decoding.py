@@ -21,7 +21,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from attention_zoo import backend  # noqa: E402
-from attention_layers import compiled, median_seconds  # noqa: E402
+from common import compiled, header, median_seconds  # noqa: E402
 
 START = 1
 
@@ -134,10 +134,7 @@ def main(argv=None):
     from attention_zoo import decoding, layers
 
     keras.config.set_dtype_policy(args.dtype_policy)
-    results = {"benchmark": "decoding", "backend": args.backend, "keras": keras.__version__,
-               "devices": backend.report()["backends"][args.backend]["devices"],
-               "config": {k: v for k, v in vars(args).items() if k not in ("backend", "json")},
-               **decode_times(keras, layers, decoding, args)}
+    results = {**header("decoding", args, keras, backend), **decode_times(keras, layers, decoding, args)}
     if not args.json:
         for kind in ("greedy", "beam"):
             r = results[kind]

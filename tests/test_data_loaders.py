@@ -32,7 +32,7 @@ def test_read_tsv_reads_gzip_ignores_extra_columns_and_normalizes(tmp_path):
 @pytest.mark.parametrize("line", ["only one field", "\tno source", "no target\t "])
 def test_malformed_line_names_file_and_line(tmp_path, line):
     path = write(tmp_path / "bad.tsv", f"one\teins\n{line}\n")
-    with pytest.raises(ValueError, match=f"bad.tsv:2: expected 2 non-empty tab-separated"):
+    with pytest.raises(ValueError, match="bad.tsv:2: expected 2 non-empty tab-separated"):
         read_tsv(path, columns=2)
 
 
