@@ -4,7 +4,7 @@
 WordPiece vocabulary; `translation_dataset` / `classification_dataset` make tf.data pipelines.
 """
 
-from attention_zoo.data.files import DownloadError, atomic_write_text, normalize_text, read_tsv
+from attention_zoo.data.files import DownloadError, normalize_text, read_tsv
 from attention_zoo.data.pipelines import classification_dataset, translation_dataset
 from attention_zoo.data.sentiment import load_sentiment
 from attention_zoo.data.splits import Splits
@@ -14,6 +14,6 @@ from attention_zoo.data.tokenizers import (END_ID, PAD_ID, RESERVED_TOKENS, STAR
 from attention_zoo.data.translation import load_translation
 
 __all__ = ["DownloadError", "END_ID", "PAD_ID", "RESERVED_TOKENS", "START_ID", "Splits", "UNK_ID",
-           "atomic_write_text", "build_tokenizer", "classification_dataset", "detokenize",
+           "build_tokenizer", "classification_dataset", "detokenize",
            "load_sentiment", "load_translation", "normalize_text", "read_tsv", "save_vocabulary",
            "tokenizer_from_vocabulary", "translation_dataset"]

@@ -1,6 +1,7 @@
-"""Reading TSV files, downloading datasets, and writing files atomically.
+"""Reading TSV files and downloading datasets.
 
 >>> import os, tempfile
+>>> from attention_zoo.saving import atomic_write_text
 >>> path = os.path.join(tempfile.mkdtemp(), "pairs.tsv")
 >>> atomic_write_text(path, "one\\teins\\ntwo\\tzwei\\tan extra column\\n")
 >>> read_tsv(path, columns=2)
@@ -9,7 +10,6 @@
 
 import gzip
 import os
-import tempfile
 import unicodedata
 
 import keras
@@ -52,18 +52,3 @@ def download(url, fname, cache_dir=None):
     except Exception as error:  # get_file raises a bare Exception on URL errors
         raise DownloadError(f"could not download {url} ({error}); without a network, download "
                             f"it elsewhere and pass the local copy with --data PATH") from error
-
-
-def atomic_write_text(path, text):
-    """Writes `text` to a temporary file next to `path`, then renames it over `path`, so a
-    crash never leaves a half-written file."""
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".tmp-")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        os.remove(temporary)
-        raise

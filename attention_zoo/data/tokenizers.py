@@ -11,7 +11,7 @@ import time
 
 import keras_hub
 
-from attention_zoo.data.files import atomic_write_text
+from attention_zoo.saving import atomic_write_text
 
 RESERVED_TOKENS = ["[PAD]", "[UNK]", "[START]", "[END]"]
 PAD_ID, UNK_ID, START_ID, END_ID = range(4)

@@ -4,6 +4,7 @@ from attention_zoo.layers import masking
 from attention_zoo.layers.additive import AdditiveAttention
 from attention_zoo.layers.dot_product import ScaledDotProductAttention, scaled_dot_product_attention
 from attention_zoo.layers.multi_head import MultiHeadAttention
+from attention_zoo.layers.pooling import AttentionPooling
 from attention_zoo.layers.recurrent import BahdanauAttentionGRUCell
 from attention_zoo.layers.positional import SinusoidalPositionalEncoding, TokenAndPositionEmbedding
 from attention_zoo.layers.transformer import (
@@ -14,6 +15,7 @@ from attention_zoo.layers.transformer import (
 
 __all__ = [
     "AdditiveAttention",
+    "AttentionPooling",
     "BahdanauAttentionGRUCell",
     "FeedForward",
     "MultiHeadAttention",
