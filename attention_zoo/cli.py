@@ -1,4 +1,9 @@
-"""The `attention-zoo` command: `attention-zoo info` reports backends, versions and devices."""
+"""The `attention-zoo` command.
+
+    attention-zoo info [--backend B] [--json]       backends, versions and devices
+    attention-zoo train sentiment [recipe flags]    runs a recipe (see its --help)
+    attention-zoo classify --model PATH "text"...   labels text with a saved classifier
+"""
 
 import argparse
 import json
@@ -16,6 +21,27 @@ def _info(args):
     print(json.dumps(info))
 
 
+RECIPES = {"sentiment": "attention_zoo.recipes.sentiment_classifier"}
+
+
+def _train(args):
+    import importlib
+
+    importlib.import_module(RECIPES[args.recipe]).main(args.recipe_args)
+
+
+def _classify(args):
+    from attention_zoo.recipes.sentiment_classifier import classify
+
+    results = classify(args.model, args.texts, args.top_tokens)
+    if not args.json:
+        for result in results:
+            attended = ", ".join(f"{token} {weight:.3f}" for token, weight in result["attended"])
+            print(f"{result['label']} ({result['probability']:.3f}): {result['text'][:70]!r}\n"
+                  f"  attended to: {attended}")
+    print(json.dumps(results, ensure_ascii=False))
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="attention-zoo", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -23,6 +49,19 @@ def build_parser():
     info.add_argument("--backend", choices=backend.BACKENDS, help="Keras backend to report as active")
     info.add_argument("--json", action="store_true", help="print only the JSON line")
     info.set_defaults(run=_info)
+    train = commands.add_parser("train", help="train a recipe; flags after the name go to it",
+                                add_help=False)
+    train.add_argument("recipe", choices=sorted(RECIPES))
+    train.add_argument("recipe_args", nargs=argparse.REMAINDER)
+    train.set_defaults(run=_train)
+    classify = commands.add_parser("classify", help="label text with a saved classifier")
+    classify.add_argument("--model", required=True, help="a saved classifier folder or its "
+                          "model.keras (e.g. saved_models/sentiment-transformer)")
+    classify.add_argument("--backend", choices=backend.BACKENDS)
+    classify.add_argument("--top-tokens", type=int, default=5)
+    classify.add_argument("--json", action="store_true", help="print only the JSON line")
+    classify.add_argument("texts", nargs="+")
+    classify.set_defaults(run=_classify)
     return parser
 
 

@@ -30,7 +30,8 @@ def build_model():
     cell = layers.BahdanauAttentionGRUCell(units=8)
     states = cell.initial_states(x, keras.ops.not_equal(tokens, 0), keras.layers.Dense(8)(context))
     decoded = keras.layers.RNN(cell)(x, initial_state=states)
-    outputs = keras.layers.Dense(3)(keras.layers.Concatenate()([context, decoded]))
+    pooled, _ = layers.AttentionPooling(units=8)(x)
+    outputs = keras.layers.Dense(3)(keras.layers.Concatenate()([context, decoded, pooled]))
     return keras.Model(tokens, outputs)
 
 

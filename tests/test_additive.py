@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from attention_zoo.layers import AdditiveAttention
+from attention_zoo.layers import AdditiveAttention, AttentionPooling
 from helpers import input_gradients, numpy
 from reference import additive_attention
 
@@ -69,3 +69,15 @@ def test_gradients_finite_and_nonzero(inputs):
     for grad in grads:
         assert np.isfinite(grad).all() and np.abs(grad).sum() > 0
     assert np.all(grads[2][0, 3:] == 0)
+
+
+def test_attention_pooling_is_bahdanau_attention_from_its_learned_query(inputs):
+    _, keys, _, mask = inputs
+    pooling = AttentionPooling(units=8)
+    pooled, weights = pooling(keys, mask=mask)
+    query = np.broadcast_to(numpy(pooling.query), (2, 1, 4))
+    expected, expected_weights = additive_attention(query, keys, keys,
+                                                    *weights_of(pooling.attention), mask)
+    np.testing.assert_allclose(numpy(pooled), expected[:, 0], atol=1e-5)
+    np.testing.assert_allclose(numpy(weights), expected_weights[:, 0], atol=1e-6)
+    assert np.all(numpy(weights)[0, 3:] == 0)

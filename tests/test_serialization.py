@@ -13,6 +13,7 @@ from helpers import BACKEND, numpy
 EVERY_LAYER = [
     layers.ScaledDotProductAttention(scale=0.3, dropout=0.1, seed=2),
     layers.AdditiveAttention(units=5),
+    layers.AttentionPooling(units=5),
     layers.MultiHeadAttention(3, 4, value_dim=6, dropout=0.2, use_bias=False, output_dim=7,
                               seed=1, kernel_initializer="he_normal"),
     layers.SinusoidalPositionalEncoding(max_wavelength=500),
