@@ -56,7 +56,7 @@ def train(args):
     backend.use(args.backend)
     import keras
 
-    from attention_zoo import data, metrics, plots, saving
+    from attention_zoo import data, metrics
     from attention_zoo.models import build_classifier
 
     keras.utils.set_random_seed(args.seed)
@@ -86,17 +86,13 @@ def train(args):
     logits = model.predict(pipeline(splits.test), verbose=0)
     report = metrics.classification_report([label for _, label in splits.test],
                                            logits.argmax(axis=-1), len(splits.class_names))
-    config = {"recipe": "sentiment_classifier", **vars(args), "class_names": splits.class_names,
-              "lowercase": True}
     results = {"recipe": "sentiment_classifier", "backend": args.backend, "model": args.model,
                "test": report, "train_seconds": round(train_seconds, 1),
                "epochs_run": len(history.history["loss"]), "parameters": model.count_params(),
                "saved_to": folder}
-    data.save_vocabulary(tokenizer, os.path.join(folder, "vocabulary.txt"))
-    saving.write_json(os.path.join(folder, "config.json"), config)
-    saving.write_json(os.path.join(folder, "metrics.json"), results)
-    plots.training_curves(history.history, os.path.join(folder, "training_curves.png"))
-    saving.save_model(model, os.path.join(folder, "model.keras"))
+    config = {"recipe": "sentiment_classifier", **vars(args), "class_names": splits.class_names,
+              "lowercase": True}
+    save_run(folder, model, tokenizer, config, results, history.history)
     if not args.json:
         print(f"test accuracy {report['accuracy']:.4f}, macro F1 {report['macro_f1']:.4f}, "
               f"confusion {report['confusion_matrix']}; trained {train_seconds:.0f} s; "
@@ -107,6 +103,18 @@ def train(args):
 
 if __name__ == "__main__":
     main()
+
+
+def save_run(folder, model, tokenizer, config, results, history):
+    """Everything a run produces, each file written atomically; the model last, so a folder
+    with a model.keras is complete."""
+    from attention_zoo import data, plots, saving
+
+    data.save_vocabulary(tokenizer, os.path.join(folder, "vocabulary.txt"))
+    saving.write_json(os.path.join(folder, "config.json"), config)
+    saving.write_json(os.path.join(folder, "metrics.json"), results)
+    plots.training_curves(history, os.path.join(folder, "training_curves.png"))
+    saving.save_model(model, os.path.join(folder, "model.keras"))
 
 
 def classify(model_path, texts, top_tokens=5):
