@@ -43,7 +43,8 @@ def _classify(args):
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="attention-zoo", description=__doc__)
+    parser = argparse.ArgumentParser(prog="attention-zoo", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     info = commands.add_parser("info", help="installed backends, versions and devices")
     info.add_argument("--backend", choices=backend.BACKENDS, help="Keras backend to report as active")
