@@ -222,11 +222,11 @@ def test_search_loop_compiles(rng, search):
     model, prompt = TinyDecoder(rng), start_tokens(2, TinyDecoder.max_length)
 
     def decode(prompt):
-        next, cache = model.cached(beam_size=2)
+        beam_size = 1 if search == "greedy" else 2
+        next, cache = model.cached(beam_size)
         if search == "greedy":
-            next, cache = model.cached()
             return greedy_search(next, prompt, cache, end_token_id=END)
-        return beam_search(next, prompt, cache, beam_size=2, end_token_id=END)[0]
+        return beam_search(next, prompt, cache, beam_size=beam_size, end_token_id=END)[0]
 
     np.testing.assert_array_equal(numpy(compiled(decode)(prompt)), numpy(decode(prompt)))
 
