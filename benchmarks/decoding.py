@@ -55,8 +55,8 @@ class Decoder:
                        for _ in range(args.blocks)]
         self.logits = keras.layers.Dense(args.vocab)
         rng = np.random.default_rng(0)
-        self.memory = rng.normal(size=(args.batch_size, args.source_length, args.dim))
-        self.memory = self.memory.astype("float32")
+        self.memory = rng.normal(size=(args.batch_size, args.source_length, args.dim)).astype(
+            "float32")
         self.run_blocks(self.embedding(np.zeros((args.batch_size, 2), "int32")), self.memory)
 
     def run_blocks(self, x, memory):

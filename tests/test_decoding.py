@@ -22,11 +22,12 @@ def markov_step(probabilities):
     return next
 
 
-def rows(default, **overrides):
-    """A (6, 6) table of next-token probabilities, one row per previous token."""
+def rows(default, overrides=None):
+    """A (6, 6) table of next-token probabilities, one row per previous token: `default`, or
+    `overrides[token]` for the tokens it names."""
     table = np.array([default] * 6, "float64")
-    for name, row in overrides.items():
-        table[globals()[name]] = row
+    for token, row in (overrides or {}).items():
+        table[token] = row
     return table / table.sum(axis=1, keepdims=True)
 
 
@@ -42,8 +43,8 @@ def sequence_log_prob(probabilities, tokens):
 def test_greedy_misses_what_beam_search_finds():
     #                      pad  start end  A    B    C
     probabilities = rows([.02, .02, .9, .02, .02, .02],
-                         START=[.001, .001, .001, .55, .45, .001],
-                         A=[.001, .001, .28, .36, .02, .34])
+                         {START: [.001, .001, .001, .55, .45, .001],
+                          A: [.001, .001, .28, .36, .02, .34]})
     next, prompt = markov_step(probabilities), start_tokens(1, 5)
     greedy = numpy(greedy_search(next, prompt, end_token_id=END))[0]
     beam, score = beam_search(next, prompt, beam_size=2, end_token_id=END)
@@ -61,14 +62,14 @@ def test_greedy_misses_what_beam_search_finds():
 ])
 def test_length_penalty_favours_longer_outputs(length_penalty, expected):
     probabilities = rows([.02, .02, .9, .02, .02, .02],
-                         START=[.0625, .0625, .4, .35, .0625, .0625],
-                         A=[.02, .02, .02, .02, .9, .02])
+                         {START: [.0625, .0625, .4, .35, .0625, .0625],
+                          A: [.02, .02, .02, .02, .9, .02]})
     tokens, _ = beam_search(markov_step(probabilities), start_tokens(1, 6), beam_size=4,
                             length_penalty=length_penalty, end_token_id=END)
     assert numpy(tokens)[0].tolist() == expected
 
 
-def second_order_step(logits_table, max_length):
+def second_order_step(logits_table):
     """Logits depend on the last two tokens; the older one is read from the cache, a copy of the
     tokens `next` has seen, so a wrongly reordered cache changes the result."""
     table = ops.convert_to_tensor(logits_table)
@@ -108,7 +109,7 @@ def test_wide_beam_equals_exhaustive_search(rng, length_penalty):
     log_probs = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
     expected = every_hypothesis(log_probs, max_length - 1, length_penalty)
     prompt = start_tokens(2, max_length)
-    tokens, scores = beam_search(second_order_step(logits, max_length), prompt,
+    tokens, scores = beam_search(second_order_step(logits), prompt,
                                  cache=np.zeros_like(prompt), beam_size=len(expected) + 1,
                                  length_penalty=length_penalty, end_token_id=END,
                                  return_all_beams=True)
@@ -122,7 +123,7 @@ def test_wide_beam_equals_exhaustive_search(rng, length_penalty):
 def test_beams_come_sorted_and_padded(rng):
     logits = rng.normal(size=(25, 5)).astype("float32")
     prompt = start_tokens(2, 5)
-    tokens, scores = beam_search(second_order_step(logits, 5), prompt, np.zeros_like(prompt),
+    tokens, scores = beam_search(second_order_step(logits), prompt, np.zeros_like(prompt),
                                  beam_size=3, end_token_id=END, return_all_beams=True)
     tokens, scores = numpy(tokens), numpy(scores)
     assert tokens.shape == (2, 3, 5) and scores.shape == (2, 3)
@@ -134,7 +135,7 @@ def test_beams_come_sorted_and_padded(rng):
 
 
 def test_greedy_pads_after_end_and_keeps_prompt():
-    probabilities = rows([.1, .1, .1, .1, .1, .5], C=[.1, .1, .5, .1, .1, .1])
+    probabilities = rows([.1, .1, .1, .1, .1, .5], {C: [.1, .1, .5, .1, .1, .1]})
     prompt = start_tokens(2, 6)
     prompt[:, 1] = [C, A]  # two-token prompts
     tokens = numpy(greedy_search(markov_step(probabilities), prompt, index=2, end_token_id=END))

@@ -54,7 +54,7 @@ def build_tokenizer(texts, vocabulary_size, lowercase=False, verbose=1):
 def tokenizer_from_vocabulary(vocabulary, lowercase=False):
     """A WordPieceTokenizer over `vocabulary` (a list of tokens or a vocabulary file)."""
     return keras_hub.tokenizers.WordPieceTokenizer(vocabulary=vocabulary, lowercase=lowercase,
-                                                   oov_token="[UNK]",
+                                                   oov_token=RESERVED_TOKENS[UNK_ID],
                                                    special_tokens=RESERVED_TOKENS)
 
 

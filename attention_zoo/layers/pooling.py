@@ -37,9 +37,7 @@ class AttentionPooling(keras.layers.Layer):
     def call(self, inputs, mask=None):
         query = ops.broadcast_to(ops.cast(self.query, inputs.dtype),
                                  (ops.shape(inputs)[0], ops.shape(inputs)[-1]))
-        pooled, weights = self.attention(query, inputs, keys_mask=mask,
-                                         return_attention_scores=True)
-        return pooled, weights
+        return self.attention(query, inputs, keys_mask=mask, return_attention_scores=True)
 
     def compute_mask(self, inputs, mask=None):
         return None

@@ -211,4 +211,3 @@ class TransformerDecoderBlock(_TransformerBlock):
     def compute_output_spec(self, *args, **kwargs):
         # Traced from call(), which knows the optional cache output.
         return super(keras.layers.Layer, self).compute_output_spec(*args, **kwargs)
-
