@@ -1,7 +1,9 @@
 """The `attention-zoo` command.
 
     attention-zoo info [--backend B] [--json]       backends, versions and devices
-    attention-zoo train sentiment [recipe flags]    runs a recipe (see its --help)
+    attention-zoo train RECIPE [recipe flags]       runs a recipe: transformer, seq2seq or
+                                                    sentiment (see its --help)
+    attention-zoo translate --model PATH "text"...  translates with a saved translation model
     attention-zoo classify --model PATH "text"...   labels text with a saved classifier
 """
 
@@ -21,7 +23,9 @@ def _info(args):
     print(json.dumps(info))
 
 
-RECIPES = {"sentiment": "attention_zoo.recipes.sentiment_classifier"}
+RECIPES = {"sentiment": "attention_zoo.recipes.sentiment_classifier",
+           "seq2seq": "attention_zoo.recipes.seq2seq_attention",
+           "transformer": "attention_zoo.recipes.transformer_translation"}
 
 
 def _train(args):
@@ -42,6 +46,18 @@ def _classify(args):
     print(json.dumps(results, ensure_ascii=False))
 
 
+def _translate(args):
+    from attention_zoo.recipes.translation import translate
+
+    translations = translate(args.model, args.texts, args.beam_size)
+    if not args.json:
+        for text, translation in zip(args.texts, translations):
+            print(f"{text}\n  -> {translation}")
+    print(json.dumps([{"text": text, "translation": translation}
+                      for text, translation in zip(args.texts, translations)],
+                     ensure_ascii=False))
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="attention-zoo", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -55,6 +71,14 @@ def build_parser():
     train.add_argument("recipe", choices=sorted(RECIPES))
     train.add_argument("recipe_args", nargs=argparse.REMAINDER)
     train.set_defaults(run=_train)
+    translate = commands.add_parser("translate", help="translate with a saved translation model")
+    translate.add_argument("--model", required=True, help="a saved translation model folder or "
+                           "its model.keras (e.g. saved_models/transformer-numbers-dates-de)")
+    translate.add_argument("--backend", choices=backend.BACKENDS)
+    translate.add_argument("--beam-size", type=int, help="1 = greedy; default: as trained")
+    translate.add_argument("--json", action="store_true", help="print only the JSON line")
+    translate.add_argument("texts", nargs="+")
+    translate.set_defaults(run=_translate)
     classify = commands.add_parser("classify", help="label text with a saved classifier")
     classify.add_argument("--model", required=True, help="a saved classifier folder or its "
                           "model.keras (e.g. saved_models/sentiment-transformer)")

@@ -1,7 +1,10 @@
-"""Evaluation metrics: classification (accuracy, macro F1, confusion matrix).
+"""Evaluation metrics: classification (accuracy, macro F1, confusion matrix) and translation
+(corpus BLEU and chrF from sacrebleu, exact match).
 
 >>> classification_report([0, 1, 1, 0], [0, 1, 0, 0], num_classes=2)["accuracy"]
 0.75
+>>> translation_report(["das ist gut", "ja"], ["das ist gut", "nein"])["exact_match"]
+0.5
 """
 
 import numpy as np
@@ -24,3 +27,17 @@ def classification_report(labels, predictions, num_classes):
     return {"accuracy": float(true_positives.sum() / max(counts.sum(), 1)),
             "macro_f1": float(f1.mean()), "f1_per_class": f1.tolist(),
             "confusion_matrix": counts.tolist()}
+
+
+def translation_report(hypotheses, references):
+    """Corpus BLEU and chrF (sacrebleu's defaults, one reference per sentence, 0-100) and the
+    fraction of hypotheses equal to their reference."""
+    import sacrebleu
+
+    if len(hypotheses) != len(references):
+        raise ValueError(f"hypotheses and references must have the same length; received "
+                         f"{len(hypotheses)} and {len(references)}")
+    exact = sum(h == r for h, r in zip(hypotheses, references)) / max(len(references), 1)
+    return {"bleu": round(sacrebleu.corpus_bleu(hypotheses, [references]).score, 2),
+            "chrf": round(sacrebleu.corpus_chrf(hypotheses, [references]).score, 2),
+            "exact_match": exact}

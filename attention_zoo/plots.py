@@ -25,3 +25,20 @@ def training_curves(history, path):
         axis.set_title(name)
         axis.legend()
     save_figure(figure, path)
+
+
+def attention_heatmap(weights, source_tokens, target_tokens, path, title=""):
+    """One heatmap per head of (heads, target_length, source_length) attention `weights`:
+    rows are the target tokens, columns the source tokens they attend to."""
+    from matplotlib.figure import Figure
+
+    heads = len(weights)
+    width = max(3.0, 0.35 * len(source_tokens) + 1.5)
+    figure = Figure(figsize=(width * heads, max(2.5, 0.3 * len(target_tokens) + 1.5)))
+    for head, axis in enumerate(figure.subplots(1, heads, squeeze=False)[0]):
+        axis.imshow(weights[head], cmap="viridis", vmin=0.0, aspect="auto")
+        axis.set_xticks(range(len(source_tokens)), source_tokens, rotation=90, fontsize=8)
+        axis.set_yticks(range(len(target_tokens)), target_tokens, fontsize=8)
+        axis.set_title(f"head {head + 1}" if heads > 1 else "attention", fontsize=9)
+    figure.suptitle(title, fontsize=9)
+    save_figure(figure, path)

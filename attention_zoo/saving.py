@@ -32,9 +32,15 @@ def read_json(path):
 
 
 def save_model(model, path):
-    """`model.save` to a temporary `.keras` file next to `path`, then renamed over `path`."""
+    """Saves the architecture and weights of `model` (no optimizer state or compile settings:
+    half the size, and loading needs no custom losses) to a temporary `.keras` file next to
+    `path`, then renames it over `path`."""
+    import keras
+
+    inference_copy = keras.Model.from_config(model.get_config())  # uncompiled, same names
+    inference_copy.set_weights(model.get_weights())
     with replacing(path, suffix=".keras") as temporary:
-        model.save(temporary)
+        inference_copy.save(temporary)
 
 
 def load_model(path):

@@ -21,7 +21,7 @@ EVERY_LAYER = [
     layers.FeedForward(12, output_dim=5, activation="gelu", dropout=0.1),
     layers.TransformerEncoderBlock(2, 12, key_dim=3, dropout=0.1, activation="gelu",
                                    layer_norm_epsilon=1e-6, norm_first=True),
-    layers.TransformerDecoderBlock(4, 10, dropout=0.2),
+    layers.TransformerDecoderBlock(4, 10, dropout=0.2, attention_dropout=0.0),
     layers.BahdanauAttentionGRUCell(6, attention_units=5, dropout=0.1, seed=3, encoder_dim=7),
 ]
 

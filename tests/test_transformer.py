@@ -120,3 +120,14 @@ def test_bad_arguments_raise():
         TransformerEncoderBlock(0, FFN)
     with pytest.raises(ValueError, match=r"divisible by num_heads.*model dim 10, num_heads=4"):
         TransformerEncoderBlock(4, FFN)(np.zeros((1, 3, 10), "float32"))
+
+
+def test_attention_dropout_defaults_to_dropout_and_can_differ():
+    x = np.zeros((1, 3, 8), "float32")
+    same = TransformerEncoderBlock(2, 16, dropout=0.3)
+    apart = TransformerDecoderBlock(2, 16, dropout=0.3, attention_dropout=0.0)
+    same(x)
+    apart(x, x)
+    assert same.self_attention.dropout == 0.3
+    assert apart.self_attention.dropout == 0.0 and apart.cross_attention.dropout == 0.0
+    assert apart.feed_forward.dropout == 0.3

@@ -100,6 +100,11 @@ class MultiHeadAttention(keras.layers.Layer):
     def call(self, query, value, key=None, query_mask=None, value_mask=None, key_mask=None,
              attention_mask=None, use_causal_mask=False, return_attention_scores=False,
              training=None, cache=None, cache_update_index=None):
+        if value is None:  # allowed with a precomputed cross-attention cache
+            if cache is None or cache_update_index is not None:
+                raise ValueError("value is required unless a precomputed cache (from "
+                                 "compute_cache) is given; received value=None")
+            value = key = query
         key = value if key is None else key
         _check_shapes(query.shape, value.shape, key.shape)
         key_mask = masking.intersect(value_mask, key_mask)

@@ -59,12 +59,16 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
     """Token embedding times sqrt(embed_dim) plus the sinusoidal position encoding.
 
     With `mask_zero=True`, token id 0 is padding and the output carries the padding mask.
+    `layer(hidden, reverse=True)` maps (..., embed_dim) hidden states to (..., vocab_size) logits
+    with the same embedding matrix (tied input and output embeddings).
 
     >>> import numpy as np
     >>> embed = TokenAndPositionEmbedding(vocab_size=100, embed_dim=16)
     >>> y = embed(np.array([[4, 9, 0]]))
     >>> tuple(y.shape), np.asarray(embed.compute_mask(np.array([[4, 9, 0]]))).tolist()
     ((1, 3, 16), [[True, True, False]])
+    >>> tuple(embed(y, reverse=True).shape)
+    (1, 3, 100)
     """
 
     def __init__(self, vocab_size, embed_dim, mask_zero=True, max_wavelength=10000,
@@ -90,16 +94,25 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
                              f"shape {tuple(input_shape)}")
         self.token_embedding.build(input_shape)
 
-    def call(self, token_ids, start_index=0):
+    def call(self, token_ids, start_index=0, reverse=False):
+        if reverse:  # token_ids are hidden states: logits against the tied embedding matrix
+            embeddings = ops.cast(self.token_embedding.embeddings, token_ids.dtype)
+            return ops.matmul(token_ids, ops.transpose(embeddings))
         embedded = self.token_embedding(token_ids)
         embedded = embedded * ops.cast(math.sqrt(self.embed_dim), embedded.dtype)
         return embedded + self.position_encoding(embedded, start_index=start_index)
 
     def compute_mask(self, token_ids, mask=None):
+        if "int" not in str(token_ids.dtype):  # reverse: the hidden states' mask goes through
+            return mask
         return masking.padding_mask(token_ids) if self.mask_zero else None
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape) + (self.embed_dim,)
+
+    def compute_output_spec(self, *args, **kwargs):
+        # Traced from call(), which also knows the reverse (logits) shape.
+        return super(keras.layers.Layer, self).compute_output_spec(*args, **kwargs)
 
     def get_config(self):
         return {**super().get_config(), "vocab_size": self.vocab_size,

@@ -87,7 +87,7 @@ class BahdanauAttentionGRUCell(keras.layers.Layer):
         if encoder_mask is None:
             encoder_mask = ops.ones((batch, length), "bool")
         # Flattened to rank 2: Keras RNN backends broadcast the step mask over rank-2 states.
-        flat_outputs = keras.layers.Flatten(dtype=self.dtype_policy)(encoder_outputs)
+        flat_outputs = _FlattenStates(dtype=self.dtype_policy)(encoder_outputs)
         return [hidden, flat_outputs, ops.cast(encoder_mask, "bool")]
 
     def step(self, inputs, states, training=None):
@@ -113,3 +113,16 @@ class BahdanauAttentionGRUCell(keras.layers.Layer):
                 "attention_units": self.attention_units, "dropout": self.dropout,
                 "recurrent_dropout": self.recurrent_dropout, "seed": self.seed,
                 "encoder_dim": self.encoder_dim}
+
+
+@keras.saving.register_keras_serializable(package="attention_zoo")
+class _FlattenStates(keras.layers.Flatten):
+    """Flatten that takes the encoder outputs' Keras mask without a warning and drops it: the
+    padding mask travels as a state of its own."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def compute_mask(self, inputs, mask=None):
+        return None

@@ -69,7 +69,8 @@ class _TransformerBlock(keras.layers.Layer):
     """Shared constructor, residual wiring and config of the encoder and decoder blocks."""
 
     def __init__(self, num_heads, intermediate_dim, key_dim=None, dropout=0.0,
-                 activation="relu", layer_norm_epsilon=1e-5, norm_first=False, **kwargs):
+                 activation="relu", layer_norm_epsilon=1e-5, norm_first=False,
+                 attention_dropout=None, **kwargs):
         super().__init__(**kwargs)
         check_positive_int("num_heads", num_heads)
         check_positive_int("intermediate_dim", intermediate_dim)
@@ -77,6 +78,7 @@ class _TransformerBlock(keras.layers.Layer):
         self.intermediate_dim = intermediate_dim
         self.key_dim = key_dim
         self.dropout = dropout
+        self.attention_dropout = attention_dropout
         self.activation = keras.activations.get(activation)
         self.layer_norm_epsilon = layer_norm_epsilon
         self.norm_first = norm_first
@@ -88,7 +90,8 @@ class _TransformerBlock(keras.layers.Layer):
             raise ValueError(f"the model dimension must be divisible by num_heads when key_dim "
                              f"is not given; received model dim {model_dim}, "
                              f"num_heads={self.num_heads}")
-        return MultiHeadAttention(self.num_heads, key_dim, dropout=self.dropout,
+        dropout = self.dropout if self.attention_dropout is None else self.attention_dropout
+        return MultiHeadAttention(self.num_heads, key_dim, dropout=dropout,
                                   output_dim=model_dim, dtype=self.dtype_policy, name=name)
 
     def _norm(self, name):
@@ -129,7 +132,8 @@ class _TransformerBlock(keras.layers.Layer):
         return {**super().get_config(), "num_heads": self.num_heads,
                 "intermediate_dim": self.intermediate_dim, "key_dim": self.key_dim,
                 "dropout": self.dropout, "activation": keras.activations.serialize(self.activation),
-                "layer_norm_epsilon": self.layer_norm_epsilon, "norm_first": self.norm_first}
+                "layer_norm_epsilon": self.layer_norm_epsilon, "norm_first": self.norm_first,
+                "attention_dropout": self.attention_dropout}
 
 
 @keras.saving.register_keras_serializable(package="attention_zoo")
@@ -138,7 +142,8 @@ class TransformerEncoderBlock(_TransformerBlock):
 
     Call: `block(inputs, mask=None, attention_mask=None, training=None)`; `mask` (batch, length)
     is the padding mask, taken from the Keras mask of `inputs` when not given. `key_dim`
-    defaults to model_dim // num_heads.
+    defaults to model_dim // num_heads. `attention_dropout` (default: `dropout`) drops attention
+    weights; 0 keeps the fused attention kernel while training.
     """
 
     def build(self, inputs_shape):
@@ -166,8 +171,10 @@ class TransformerDecoderBlock(_TransformerBlock):
 
     For decoding one token at a time, pass `self_attention_cache` (from
     `empty_self_attention_cache`) with `cache_update_index`, and `cross_attention_cache` (from
-    `compute_cross_attention_cache(encoder_outputs)`, computed once): each step then costs one
-    position of work. With a self-attention cache the block returns `(outputs, updated_cache)`.
+    `compute_cross_attention_cache(encoder_outputs)`, computed once; `encoder_outputs` may then
+    be None): each step then costs one position of work. With a self-attention cache the block
+    returns `(outputs, updated_cache)`; `return_attention_scores=True` appends the
+    cross-attention weights (batch, heads, length, encoder_length).
     """
 
     def build(self, inputs_shape, encoder_outputs_shape):
@@ -180,7 +187,7 @@ class TransformerDecoderBlock(_TransformerBlock):
 
     def call(self, inputs, encoder_outputs, inputs_mask=None, encoder_outputs_mask=None,
              self_attention_cache=None, cache_update_index=None, cross_attention_cache=None,
-             training=None):
+             return_attention_scores=False, training=None):
         def self_attend(x):
             return self.self_attention(x, x, query_mask=inputs_mask, value_mask=inputs_mask,
                                        use_causal_mask=True, cache=self_attention_cache,
@@ -189,16 +196,22 @@ class TransformerDecoderBlock(_TransformerBlock):
         def cross_attend(x):
             result = self.cross_attention(x, encoder_outputs, query_mask=inputs_mask,
                                           value_mask=encoder_outputs_mask,
-                                          cache=cross_attention_cache, training=training)
-            return result[0] if cross_attention_cache is not None else result
+                                          cache=cross_attention_cache,
+                                          return_attention_scores=return_attention_scores,
+                                          training=training)
+            if cross_attention_cache is not None:  # drop the unchanged cache
+                result = result[:-1] if return_attention_scores else result[0]
+            return result
 
         x, cache = self._residual(inputs, self.self_attention_norm, self_attend,
                                   self.self_attention_dropout, training)
-        x, _ = self._residual(x, self.cross_attention_norm, cross_attend,
-                              self.cross_attention_dropout, training)
+        x, scores = self._residual(x, self.cross_attention_norm, cross_attend,
+                                   self.cross_attention_dropout, training)
         x, _ = self._residual(x, self.feed_forward_norm,
                               lambda h: self.feed_forward(h, training=training), None, training)
-        return x if self_attention_cache is None else (x, cache)
+        outputs = (x,) + ((cache,) if self_attention_cache is not None else ())
+        outputs += (scores,) if return_attention_scores else ()
+        return outputs[0] if len(outputs) == 1 else outputs
 
     def empty_self_attention_cache(self, batch_size, max_length):
         """Zero keys/values for decoding up to `max_length` tokens."""

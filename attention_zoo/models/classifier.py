@@ -19,11 +19,13 @@ CLASSIFIERS = ("transformer", "bigru-attention")
 
 
 def build_classifier(kind, vocab_size, num_classes, embed_dim=64, num_heads=4,
-                     intermediate_dim=128, num_blocks=1, units=64, dropout=0.1):
+                     intermediate_dim=128, num_blocks=1, units=64, dropout=0.1,
+                     attention_dropout=0.0):
     """Token ids (batch, length; 0 = padding) -> class logits.
 
     "transformer": TokenAndPositionEmbedding, `num_blocks` TransformerEncoderBlocks (masked
-    multi-head self-attention), attention pooling, classifier head. "bigru-attention":
+    multi-head self-attention; `attention_dropout` on their attention weights, 0 keeps the fused
+    kernel), attention pooling, classifier head. "bigru-attention":
     Embedding, bidirectional GRU (`units` per direction), attention pooling (AdditiveAttention
     from a learned query over the hidden states), classifier head.
     """
@@ -35,6 +37,7 @@ def build_classifier(kind, vocab_size, num_classes, embed_dim=64, num_heads=4,
         x = keras.layers.Dropout(dropout)(x)
         for i in range(num_blocks):
             x = layers.TransformerEncoderBlock(num_heads, intermediate_dim, dropout=dropout,
+                                               attention_dropout=attention_dropout,
                                                name=f"encoder_block_{i}")(x)
     else:
         x = keras.layers.Embedding(vocab_size, embed_dim, mask_zero=True, name="embedding")(tokens)

@@ -34,6 +34,8 @@ def parse_args(argv=None):
     parser.add_argument("--num-blocks", type=int, default=1)
     parser.add_argument("--units", type=int, default=64, help="GRU units per direction")
     parser.add_argument("--dropout", type=float, default=0.2)
+    parser.add_argument("--attention-dropout", type=float, default=0.0,
+                        help="dropout on attention weights (0 keeps the fused attention kernel)")
     parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--validation-size", type=int, default=2500)
     parser.add_argument("--test-size", type=int, default=2500,
@@ -73,7 +75,7 @@ def train(args):
 
     model = build_classifier(args.model, tokenizer.vocabulary_size(), len(splits.class_names),
                              args.embed_dim, args.num_heads, args.intermediate_dim,
-                             args.num_blocks, args.units, args.dropout)
+                             args.num_blocks, args.units, args.dropout, args.attention_dropout)
     model.compile(optimizer=keras.optimizers.Adam(args.learning_rate),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy"])

@@ -1,0 +1,60 @@
+"""Train an encoder-decoder Transformer for translation, evaluate it, and save it.
+
+    python recipes/transformer_translation.py --backend jax       # numbers-dates en->de
+    attention-zoo train transformer --dataset spa-eng --data ../shared/data/spa-eng/eng-spa.tsv.gz
+
+Adam (beta2 0.98, epsilon 1e-9) with the warm-up schedule of "Attention Is All You Need",
+label smoothing 0.1, gradient clipping, beam search (4 beams, length penalty 0.6) on the
+key/value caches. Prints progress, test BLEU/chrF/exact match and sample translations, then one
+JSON line of results (only that with --json). Files: see `attention_zoo.recipes.translation`.
+"""
+
+import sys
+
+from attention_zoo.recipes import translation
+
+NAME = "transformer"
+DEFAULTS = {"epochs": 6, "batch_size": 64, "embed_dim": 128, "max_length": 32, "dropout": 0.1,
+            "label_smoothing": 0.1, "beam_size": 4}
+
+
+def parse_args(argv=None):
+    parser = translation.parser(__doc__.splitlines()[0], DEFAULTS)
+    parser.add_argument("--num-heads", type=int, default=4)
+    parser.add_argument("--intermediate-dim", type=int, default=256)
+    parser.add_argument("--num-blocks", type=int, default=2,
+                        help="encoder blocks, and as many decoder blocks")
+    parser.add_argument("--tie-embeddings", action="store_true",
+                        help="target embedding matrix as the output projection")
+    parser.add_argument("--warmup-steps", type=int, default=1000)
+    parser.add_argument("--learning-rate-scale", type=float, default=1.0,
+                        help="multiplies the warm-up schedule")
+    parser.add_argument("--clipnorm", type=float, default=1.0)
+    return parser.parse_args(argv)
+
+
+def build_model(args, source_vocab_size, target_vocab_size):
+    from attention_zoo.models import build_transformer_translator
+
+    return build_transformer_translator(source_vocab_size, target_vocab_size, args.embed_dim,
+                                        args.num_heads, args.intermediate_dim, args.num_blocks,
+                                        args.dropout, args.tie_embeddings)
+
+
+def optimizer(args, steps_per_epoch):
+    import keras
+
+    from attention_zoo.models.warmup_schedule import TransformerSchedule
+
+    schedule = TransformerSchedule(args.embed_dim, args.warmup_steps, args.learning_rate_scale)
+    return keras.optimizers.Adam(schedule, beta_1=0.9, beta_2=0.98, epsilon=1e-9,
+                                 clipnorm=args.clipnorm)
+
+
+def main(argv=None):
+    """Runs the recipe with command-line flags; returns its results."""
+    return translation.train(parse_args(argv), sys.modules[__name__])[2]
+
+
+if __name__ == "__main__":
+    main()

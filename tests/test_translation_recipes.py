@@ -1,0 +1,137 @@
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+from attention_zoo import data, saving
+from attention_zoo.models import (MaskedTokenAccuracy, MaskedTokenCrossentropy, build_seq2seq,
+                                  translate_tokens)
+from attention_zoo.recipes import seq2seq_attention, transformer_translation, translation
+from helpers import BACKEND, numpy
+
+RECIPES = {"seq2seq": (seq2seq_attention, ["--units", "24"]),
+           "transformer": (transformer_translation, [
+               "--num-heads", "2", "--intermediate-dim", "32", "--num-blocks", "1",
+               "--warmup-steps", "10", "--tie-embeddings"])}
+ARTIFACTS = ["attention_0.png", "attention_1.png", "attention_2.png", "config.json",
+             "metrics.json", "model.keras", "source_vocabulary.txt", "target_vocabulary.txt",
+             "training_curves.png"]
+
+
+@pytest.fixture(scope="module", params=sorted(RECIPES))
+def run(request, tmp_path_factory):
+    """One tiny run per recipe: numbers-dates, one epoch, beam search with two beams."""
+    recipe, flags = RECIPES[request.param]
+    folder = tmp_path_factory.mktemp(request.param)
+    args = recipe.parse_args([
+        "--backend", BACKEND, "--train-size", "320", "--validation-size", "32",
+        "--test-size", "32", "--epochs", "1", "--batch-size", "32", "--embed-dim", "16",
+        "--max-length", "16", "--vocabulary-size", "300", "--beam-size", "2",
+        "--output-dir", str(folder), "--name", "model", "--json", *flags])
+    model, tokenizers, results = translation.train(args, recipe)
+    return args, model, tokenizers, results, folder / "model"
+
+
+def test_tiny_run_saves_every_artifact_and_reports_metrics(run):
+    args, _, _, results, folder = run
+    assert sorted(os.listdir(folder)) == ARTIFACTS
+    assert saving.read_json(folder / "metrics.json") == json.loads(json.dumps(results))
+    assert saving.read_json(folder / "config.json")["max_length"] == args.max_length
+    test = results["test"]
+    assert test["pairs"] == 32 and test["decoding"] == "beam 2"
+    assert 0 <= test["bleu"] <= 100 and 0 <= test["chrf"] <= 100
+    assert len(results["samples"]) == translation.SAMPLES and results["train_tokens_per_second"] > 0
+
+
+def test_saved_model_translates_the_same(run):
+    args, model, tokenizers, results, folder = run
+    texts = [sample["source"] for sample in results["samples"]]
+    assert translation.translate(str(folder), texts) == [s["translation"] for s in
+                                                         results["samples"]]
+    args.beam_size = 1
+    assert (translation.translate(str(folder / "model.keras"), texts, beam_size=1)
+            == translation.translate_texts(model, tokenizers, texts, args))
+
+
+def test_cached_decoding_equals_rerunning_the_prefix(run):
+    args, model, tokenizers, results, _ = run
+    texts = [sample["source"] for sample in results["samples"]]
+    source = translation._encode(tokenizers[0], texts, args.max_length)
+    cached = translate_tokens(model, source, args.max_length)
+    decoder_inputs = np.zeros((len(texts), args.max_length), "int32")
+    decoder_inputs[:, 0] = data.START_ID
+    rerun = np.zeros_like(decoder_inputs)
+    for t in range(args.max_length):  # the whole model on the prefix, every step
+        rerun[:, t] = model.predict([source, decoder_inputs], verbose=0)[:, t].argmax(-1)
+        if t + 1 < args.max_length:
+            decoder_inputs[:, t + 1] = rerun[:, t]
+    for row in range(len(texts)):
+        length = list(rerun[row]).index(data.END_ID) + 1 if data.END_ID in rerun[row] else None
+        np.testing.assert_array_equal(cached[row][:length], rerun[row][:length])
+
+
+OTHER_BACKEND = {"tensorflow": "jax", "jax": "torch", "torch": "tensorflow"}[BACKEND]
+OTHER_SIDE = """
+import json, sys
+import numpy as np
+from attention_zoo import saving
+from attention_zoo.recipes.translation import translate
+model = saving.load_model(sys.argv[1] + "/model.keras")
+inputs = [np.array(x, "int32") for x in json.loads(sys.argv[2])]
+print(json.dumps({"logits": model.predict(inputs, verbose=0).tolist(),
+                  "translations": translate(sys.argv[1], json.loads(sys.argv[3]))}))
+"""
+
+
+def test_saved_model_loads_and_translates_on_another_backend(run):
+    args, model, tokenizers, results, folder = run
+    texts = [sample["source"] for sample in results["samples"]]
+    source = translation._encode(tokenizers[0], texts, args.max_length)
+    target = translation._encode(tokenizers[1], [s["reference"] for s in results["samples"]],
+                                 args.max_length)
+    env = {**os.environ, "KERAS_BACKEND": OTHER_BACKEND}
+    completed = subprocess.run(
+        [sys.executable, "-c", OTHER_SIDE, str(folder), json.dumps([source.tolist(),
+                                                                     target.tolist()]),
+         json.dumps(texts)], env=env, capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    other = json.loads(completed.stdout.strip().splitlines()[-1])
+    np.testing.assert_allclose(np.array(other["logits"]),
+                               model.predict([source, target], verbose=0), atol=1e-4)
+    assert len(other["translations"]) == len(texts)
+
+
+def reversal_pairs(rng, count, symbols=range(4, 12)):
+    """Source: 3 to 5 random symbols; target: the same, reversed."""
+    sources = np.zeros((count, 5), "int32")
+    for row in range(count):
+        length = rng.integers(3, 6)
+        sources[row, :length] = rng.choice(list(symbols), length)
+    targets = np.zeros((count, 6), "int32")
+    for row, source in enumerate(sources):
+        reversed_source = source[source != 0][::-1]
+        targets[row, :len(reversed_source) + 1] = [*reversed_source, data.END_ID]
+    decoder_inputs = np.concatenate([np.full((count, 1), data.START_ID), targets[:, :-1]], 1)
+    return sources, decoder_inputs.astype("int32"), targets
+
+
+def test_seq2seq_learns_to_reverse_unseen_sequences():
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    sources, decoder_inputs, targets = reversal_pairs(rng, 2400)
+    model = build_seq2seq(12, 12, embed_dim=16, units=48, dropout=0.0)
+    model.compile(keras.optimizers.Adam(1e-2), MaskedTokenCrossentropy(),
+                  metrics=[MaskedTokenAccuracy()])
+    model.fit([sources[:2000], decoder_inputs[:2000]], targets[:2000], batch_size=64,
+              epochs=12, verbose=0)
+    held_out = slice(2000, None)
+    seen = {tuple(s) for s in sources[:2000]}
+    unseen = [i for i in range(2000, 2400) if tuple(sources[i]) not in seen]
+    assert len(unseen) > 100
+    decoded = translate_tokens(model, sources[held_out], max_length=6)
+    exact = np.mean([np.array_equal(decoded[i - 2000], targets[i]) for i in unseen])
+    assert exact == 1.0, exact
