@@ -65,6 +65,22 @@ def update_manifest(path, name, entry):
     write_json(path, dict(sorted(manifest.items())))
 
 
+def record_run(folder, config, results):
+    """Lists a finished run in `manifest.json` next to its folder: what made it (recipe,
+    backend, flags), its test metrics, training time and model size."""
+    import datetime
+
+    flags = {key: value for key, value in config.items() if key not in ("json", "output_dir")}
+    entry = {"recipe": config["recipe"], "backend": config["backend"],
+             "test": {key: value for key, value in results["test"].items()
+                      if key != "confusion_matrix"},
+             "train_seconds": results["train_seconds"], "parameters": results["parameters"],
+             "model_bytes": os.path.getsize(os.path.join(folder, "model.keras")),
+             "date": datetime.date.today().isoformat(), "flags": flags}
+    update_manifest(os.path.join(os.path.dirname(os.path.abspath(folder)), "manifest.json"),
+                    os.path.basename(os.path.normpath(folder)), entry)
+
+
 @contextlib.contextmanager
 def replacing(path, suffix=""):
     """Yields a temporary path in the folder of `path`; on success it is renamed over `path`,

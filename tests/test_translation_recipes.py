@@ -45,6 +45,9 @@ def test_tiny_run_saves_every_artifact_and_reports_metrics(run):
     assert test["pairs"] == 32 and test["decoding"] == "beam 2"
     assert 0 <= test["bleu"] <= 100 and 0 <= test["chrf"] <= 100
     assert len(results["samples"]) == translation.SAMPLES and results["train_tokens_per_second"] > 0
+    entry = saving.read_json(folder.parent / "manifest.json")["model"]
+    assert entry["test"] == test and entry["backend"] == BACKEND
+    assert entry["model_bytes"] == os.path.getsize(folder / "model.keras")
 
 
 def test_saved_model_translates_the_same(run):

@@ -24,7 +24,7 @@ def parse_args(argv=None):
     parser.add_argument("--data", help="a local aclImdb folder, a folder of train/test TSVs, or "
                         "one label<TAB>text TSV (instead of downloading IMDB)")
     parser.add_argument("--model", choices=MODELS, default="transformer")
-    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--sequence-length", type=int, default=512)
     parser.add_argument("--vocabulary-size", type=int, default=20000)
@@ -36,7 +36,9 @@ def parse_args(argv=None):
     parser.add_argument("--dropout", type=float, default=0.2)
     parser.add_argument("--attention-dropout", type=float, default=0.0,
                         help="dropout on attention weights (0 keeps the fused attention kernel)")
-    parser.add_argument("--learning-rate", type=float, default=1e-3)
+    parser.add_argument("--learning-rate", type=float, default=1e-3,
+                        help="peak learning rate, decayed to 0 over the epochs (cosine)")
+    parser.add_argument("--weight-decay", type=float, default=0.01, help="AdamW weight decay")
     parser.add_argument("--validation-size", type=int, default=2500)
     parser.add_argument("--test-size", type=int, default=2500,
                         help="held out from a single TSV file (IMDB has its own test set)")
@@ -76,11 +78,14 @@ def train(args):
     model = build_classifier(args.model, tokenizer.vocabulary_size(), len(splits.class_names),
                              args.embed_dim, args.num_heads, args.intermediate_dim,
                              args.num_blocks, args.units, args.dropout, args.attention_dropout)
-    model.compile(optimizer=keras.optimizers.Adam(args.learning_rate),
+    train_data = pipeline(splits.train, shuffle=True)
+    schedule = keras.optimizers.schedules.CosineDecay(args.learning_rate,
+                                                      args.epochs * len(train_data))
+    model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=args.weight_decay),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy"])
     started = time.perf_counter()
-    history = model.fit(pipeline(splits.train, shuffle=True), epochs=args.epochs,
+    history = model.fit(train_data, epochs=args.epochs,
                         validation_data=pipeline(splits.validation), shuffle=False, verbose=verbose,
                         callbacks=[keras.callbacks.EarlyStopping(
                             "val_accuracy", patience=1, restore_best_weights=True)])
@@ -109,7 +114,7 @@ if __name__ == "__main__":
 
 def save_run(folder, model, tokenizer, config, results, history):
     """Everything a run produces, each file written atomically; the model last, so a folder
-    with a model.keras is complete."""
+    with a model.keras is complete; then the run's entry in the manifest next to the folder."""
     from attention_zoo import data, plots, saving
 
     data.save_vocabulary(tokenizer, os.path.join(folder, "vocabulary.txt"))
@@ -117,6 +122,7 @@ def save_run(folder, model, tokenizer, config, results, history):
     saving.write_json(os.path.join(folder, "metrics.json"), results)
     plots.training_curves(history, os.path.join(folder, "training_curves.png"))
     saving.save_model(model, os.path.join(folder, "model.keras"))
+    saving.record_run(folder, config, results)
 
 
 def classify(model_path, texts, top_tokens=5):

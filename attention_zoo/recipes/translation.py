@@ -138,7 +138,7 @@ def _encode(tokenizer, texts, max_length):
 
 def save_run(folder, model, tokenizers, config, results, history, heatmap_pairs):
     """Everything a run produces, each file written atomically; the model last, so a folder
-    with a model.keras is complete."""
+    with a model.keras is complete; then the run's entry in the manifest next to the folder."""
     from attention_zoo import data, plots, saving
 
     for side, tokenizer in zip(("source", "target"), tokenizers):
@@ -150,6 +150,7 @@ def save_run(folder, model, tokenizers, config, results, history, heatmap_pairs)
         attention_heatmap(model, tokenizers, source, translation, config["max_length"],
                           os.path.join(folder, f"attention_{i}.png"))
     saving.save_model(model, os.path.join(folder, "model.keras"))
+    saving.record_run(folder, config, results)
 
 
 def attention_heatmap(model, tokenizers, source, translation, max_length, path):

@@ -1,0 +1,84 @@
+import numpy as np
+import pytest
+
+from attention_zoo import layers, metrics
+from attention_zoo.models import (MaskedTokenAccuracy, MaskedTokenCrossentropy,
+                                  build_transformer_translator, cross_attention)
+from attention_zoo.models.warmup_schedule import TransformerSchedule
+from helpers import numpy
+
+
+def log_softmax(x):
+    x = x - x.max(-1, keepdims=True)
+    return x - np.log(np.exp(x).sum(-1, keepdims=True))
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+def test_masked_token_loss_matches_numpy_reference(rng, smoothing):
+    logits = rng.normal(size=(3, 5, 7)).astype("float32")
+    targets = rng.integers(1, 7, (3, 5))
+    targets[0, 3:] = 0
+    targets[2, 1:] = 0
+    vocab = 7
+    smoothed = np.full((3, 5, vocab), smoothing / vocab)
+    smoothed[np.arange(3)[:, None], np.arange(5), targets] += 1 - smoothing
+    per_token = -(smoothed * log_softmax(logits)).sum(-1)
+    expected = per_token[targets != 0].mean()
+    loss = MaskedTokenCrossentropy(smoothing)(targets, logits)
+    np.testing.assert_allclose(numpy(loss), expected, rtol=1e-5)
+    accuracy = MaskedTokenAccuracy()
+    accuracy.update_state(targets, logits)
+    expected_accuracy = (logits.argmax(-1) == targets)[targets != 0].mean()
+    np.testing.assert_allclose(numpy(accuracy.result()), expected_accuracy, rtol=1e-6)
+
+
+def test_masked_token_loss_rejects_bad_smoothing():
+    with pytest.raises(ValueError, match="label_smoothing must be in"):
+        MaskedTokenCrossentropy(1.0)
+
+
+def test_warmup_schedule_matches_the_paper_formula():
+    schedule = TransformerSchedule(embed_dim=128, warmup_steps=100, scale=2.0)
+    for step in (1, 50, 100, 101, 5000):
+        expected = 2.0 * 128 ** -0.5 * min(step ** -0.5, step * 100 ** -1.5)
+        np.testing.assert_allclose(numpy(schedule(step)), expected, rtol=1e-5)
+
+
+def test_tied_embedding_logits_are_hidden_times_embedding_transpose(rng):
+    embed = layers.TokenAndPositionEmbedding(11, 6)
+    hidden = rng.normal(size=(2, 3, 6)).astype("float32")
+    embed(np.array([[1, 2, 0]]))
+    matrix = numpy(embed.token_embedding.embeddings)
+    np.testing.assert_allclose(numpy(embed(hidden, reverse=True)), hidden @ matrix.T, atol=1e-5)
+
+
+def test_tied_translator_has_no_separate_output_layer():
+    tied = build_transformer_translator(30, 40, 16, 2, 32, 1, tie_embeddings=True)
+    untied = build_transformer_translator(30, 40, 16, 2, 32, 1)
+    assert untied.count_params() - tied.count_params() == 16 * 40 + 40
+
+
+def test_cross_attention_weights_are_distributions_over_the_unpadded_source():
+    model = build_transformer_translator(30, 40, 16, 2, 32, 2)
+    source = np.array([[5, 6, 7, 0, 0], [8, 9, 10, 11, 12]])
+    weights = cross_attention(model, source, np.array([[2, 4, 5], [2, 6, 0]]))
+    assert weights.shape == (2, 2, 3, 5)
+    np.testing.assert_allclose(weights[0, :, :, 3:], 0.0)
+    np.testing.assert_allclose(weights[0].sum(-1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(weights[1, :, :2].sum(-1), 1.0, atol=1e-5)
+
+
+def test_multi_head_attention_needs_value_without_a_precomputed_cache():
+    mha = layers.MultiHeadAttention(2, 4)
+    x = np.zeros((1, 2, 8), "float32")
+    mha(x, x)
+    with pytest.raises(ValueError, match="value is required unless a precomputed cache"):
+        mha(x, None)
+
+
+def test_translation_report():
+    report = metrics.translation_report(["das ist gut .", "ja"], ["das ist gut .", "nein"])
+    assert report["exact_match"] == 0.5 and 0 < report["bleu"] < 100
+    assert metrics.translation_report(["a b c d"], ["a b c d"])["bleu"] == 100.0
+    with pytest.raises(ValueError, match="same length"):
+        metrics.translation_report(["a"], [])
