@@ -27,9 +27,8 @@ def build_model():
     x = layers.TransformerEncoderBlock(num_heads=2, intermediate_dim=32, dropout=0.1)(x)
     x = layers.TransformerDecoderBlock(num_heads=2, intermediate_dim=32, norm_first=True)(x, x)
     context = layers.AdditiveAttention(units=8)(x[:, 0], x)
-    cell = layers.BahdanauAttentionGRUCell(units=8)
-    states = cell.initial_states(x, keras.ops.not_equal(tokens, 0), keras.layers.Dense(8)(context))
-    decoded = keras.layers.RNN(cell)(x, initial_state=states)
+    decoded = layers.BahdanauAttentionDecoder(units=8)(x, x, initial_hidden=keras.layers.Dense(8)(
+        context))[:, -1]
     pooled, _ = layers.AttentionPooling(units=8)(x)
     outputs = keras.layers.Dense(3)(keras.layers.Concatenate()([context, decoded, pooled]))
     return keras.Model(tokens, outputs)

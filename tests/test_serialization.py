@@ -23,6 +23,7 @@ EVERY_LAYER = [
                                    layer_norm_epsilon=1e-6, norm_first=True),
     layers.TransformerDecoderBlock(4, 10, dropout=0.2, attention_dropout=0.0),
     layers.BahdanauAttentionGRUCell(6, attention_units=5, dropout=0.1, seed=3, encoder_dim=7),
+    layers.BahdanauAttentionDecoder(6, attention_units=5, dropout=0.1, seed=3),
 ]
 
 

@@ -5,7 +5,7 @@ from attention_zoo.layers.additive import AdditiveAttention
 from attention_zoo.layers.dot_product import ScaledDotProductAttention, scaled_dot_product_attention
 from attention_zoo.layers.multi_head import MultiHeadAttention
 from attention_zoo.layers.pooling import AttentionPooling
-from attention_zoo.layers.recurrent import BahdanauAttentionGRUCell
+from attention_zoo.layers.recurrent import BahdanauAttentionDecoder, BahdanauAttentionGRUCell
 from attention_zoo.layers.positional import SinusoidalPositionalEncoding, TokenAndPositionEmbedding
 from attention_zoo.layers.transformer import (
     FeedForward,
@@ -16,6 +16,7 @@ from attention_zoo.layers.transformer import (
 __all__ = [
     "AdditiveAttention",
     "AttentionPooling",
+    "BahdanauAttentionDecoder",
     "BahdanauAttentionGRUCell",
     "FeedForward",
     "MultiHeadAttention",

@@ -28,7 +28,8 @@ class AdditiveAttention(keras.layers.Layer):
     (default: `keys`) is (batch, k_len, dv). `keys_mask` (batch, k_len), True = attend, is
     taken from the Keras mask of `keys` when not given. Returns the context, (batch, dv) or
     (batch, q_len, dv), and with `return_attention_scores=True` also the weights,
-    (batch, k_len) or (batch, q_len, k_len).
+    (batch, k_len) or (batch, q_len, k_len). `projected_keys`: `layer.key_dense(keys)` computed
+    once, for a decoder that attends over the same keys at every step.
     """
 
     def __init__(self, units, **kwargs):
@@ -51,14 +52,16 @@ class AdditiveAttention(keras.layers.Layer):
                                             initializer="glorot_uniform")
 
     def call(self, query, keys, values=None, keys_mask=None, values_mask=None,
-             return_attention_scores=False):
+             return_attention_scores=False, projected_keys=None):
         values = keys if values is None else values
         self._check_shapes(query.shape, keys.shape, values.shape)
         single_query = len(query.shape) == 2
         if single_query:
             query = ops.expand_dims(query, 1)
+        if projected_keys is None:
+            projected_keys = self.key_dense(keys)
         projected = ops.tanh(ops.expand_dims(self.query_dense(query), 2) +
-                             ops.expand_dims(self.key_dense(keys), 1))  # (b, q, k, units)
+                             ops.expand_dims(projected_keys, 1))  # (b, q, k, units)
         scores = ops.einsum("bqku,u->bqk", projected, ops.cast(self.score_vector, projected.dtype))
         key_mask = masking.intersect(keys_mask, values_mask)
         masking.check_mask("keys_mask", key_mask, (keys.shape[1],))

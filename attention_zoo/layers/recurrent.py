@@ -1,9 +1,12 @@
-"""A GRU cell with Bahdanau attention inside the step (Bahdanau et al., 2015).
+"""A GRU cell with Bahdanau attention inside the step (Bahdanau et al., 2015), and the decoder
+layer that runs it over a sequence.
 
 At step t the previous hidden state scores the encoder outputs (`AdditiveAttention`), the
-context joins the input embedding, and a GRU step runs on the result. The encoder outputs and
-their padding mask travel in the cell's states, so the cell works inside `keras.layers.RNN` for
-teacher-forced training and alone, step by step, for decoding.
+context joins the input embedding, and a GRU step runs on the result. The encoder outputs, their
+attention projection (computed once, not at every step) and their padding mask travel in the
+cell's states, so the cell works inside `keras.layers.RNN` for teacher-forced training and
+alone, step by step, for decoding. In a functional model use `BahdanauAttentionDecoder`, which
+builds the states inside its own call.
 
 >>> import numpy as np
 >>> import keras
@@ -18,6 +21,9 @@ teacher-forced training and alone, step by step, for decoding.
 >>> hidden, states, weights = cell.step(targets[:, 0], states)
 >>> tuple(weights.shape)
 (2, 6)
+>>> decoder = BahdanauAttentionDecoder(units=8)
+>>> tuple(decoder(targets, encoder_outputs, encoder_mask).shape)
+(2, 5, 8)
 """
 
 import keras
@@ -38,9 +44,11 @@ class BahdanauAttentionGRUCell(keras.layers.Layer):
         encoder_dim: last dimension of the encoder outputs; when not given, `initial_states()`
             sets it (before `keras.layers.RNN` builds the cell), and the config saves it.
 
-    States: `[hidden (batch, units), encoder_outputs flattened to (batch, k_len * dk),
-    encoder_mask (batch, k_len) bool]`, built by `initial_states()`. `call` returns `(hidden, states)` as
-    every Keras RNN cell; `step` also returns the attention weights (batch, k_len).
+    States: `[hidden (batch, units), encoder_outputs flattened to (batch, k_len * dk), their
+    attention projection flattened to (batch, k_len * attention_units), encoder_mask (batch,
+    k_len) bool]`, built by `initial_states()` (eagerly or inside a layer's call: it runs the
+    attention's key projection). `call` returns `(hidden, states)` as every Keras RNN cell;
+    `step` also returns the attention weights (batch, k_len).
     """
 
     def __init__(self, units, attention_units=None, dropout=0.0, recurrent_dropout=0.0,
@@ -60,17 +68,18 @@ class BahdanauAttentionGRUCell(keras.layers.Layer):
                                              dtype=self.dtype_policy, name="gru_cell")
         # Keras RNN reads state_size only for shapes it builds itself; the encoder states
         # always come from initial_states().
-        self.state_size = [units, 1, 1]
+        self.state_size = [units, 1, 1, 1]
         self.output_size = units
 
     def build(self, inputs_shape):
         if self.encoder_dim is not None:
-            self._build_sublayers(inputs_shape[-1])
+            self._build_attention()
+            self.gru_cell.build((None, inputs_shape[-1] + self.encoder_dim))
         self.built = True
 
-    def _build_sublayers(self, input_dim):
-        self.attention.build((None, self.units), (None, None, self.encoder_dim))
-        self.gru_cell.build((None, input_dim + self.encoder_dim))
+    def _build_attention(self):
+        if not self.attention.built:
+            self.attention.build((None, self.units), (None, None, self.encoder_dim))
 
     def initial_states(self, encoder_outputs, encoder_mask=None, hidden=None):
         """The states to start from: `hidden` (default zeros), the encoder outputs and mask."""
@@ -86,23 +95,28 @@ class BahdanauAttentionGRUCell(keras.layers.Layer):
             hidden = ops.zeros((batch, self.units), self.compute_dtype)
         if encoder_mask is None:
             encoder_mask = ops.ones((batch, length), "bool")
+        self._build_attention()
+        projected_keys = self.attention.key_dense(encoder_outputs)
         # Flattened to rank 2: Keras RNN backends broadcast the step mask over rank-2 states.
-        flat_outputs = _FlattenStates(dtype=self.dtype_policy)(encoder_outputs)
-        return [hidden, flat_outputs, ops.cast(encoder_mask, "bool")]
+        flatten = _FlattenStates(dtype=self.dtype_policy)
+        return [hidden, flatten(encoder_outputs), flatten(projected_keys),
+                ops.cast(encoder_mask, "bool")]
 
     def step(self, inputs, states, training=None):
         """One decoder step: returns (hidden, new_states, attention_weights)."""
-        hidden, flat_outputs, encoder_mask = states
-        if not self.attention.built:  # step() called before any build
-            self._build_sublayers(inputs.shape[-1])
-        encoder_outputs = ops.reshape(flat_outputs, (ops.shape(flat_outputs)[0], -1,
-                                                     self.encoder_dim))
+        hidden, flat_outputs, flat_keys, encoder_mask = states
+        if not self.gru_cell.built:  # step() called before any build
+            self.gru_cell.build((None, inputs.shape[-1] + self.encoder_dim))
+        batch = ops.shape(flat_outputs)[0]
+        encoder_outputs = ops.reshape(flat_outputs, (batch, -1, self.encoder_dim))
+        projected_keys = ops.reshape(flat_keys, (batch, -1, self.attention_units))
         context, weights = self.attention(hidden, encoder_outputs, keys_mask=encoder_mask,
-                                          return_attention_scores=True)
+                                          return_attention_scores=True,
+                                          projected_keys=projected_keys)
         joined = ops.concatenate([inputs, ops.cast(context, inputs.dtype)], axis=-1)
         output, new_hidden = self.gru_cell(joined, [hidden], training=training)
         new_hidden = new_hidden[0] if isinstance(new_hidden, (list, tuple)) else new_hidden
-        return output, [new_hidden, flat_outputs, encoder_mask], weights
+        return output, [new_hidden, flat_outputs, flat_keys, encoder_mask], weights
 
     def call(self, inputs, states, training=None):
         output, new_states, _ = self.step(inputs, states, training=training)
@@ -113,6 +127,45 @@ class BahdanauAttentionGRUCell(keras.layers.Layer):
                 "attention_units": self.attention_units, "dropout": self.dropout,
                 "recurrent_dropout": self.recurrent_dropout, "seed": self.seed,
                 "encoder_dim": self.encoder_dim}
+
+
+@keras.saving.register_keras_serializable(package="attention_zoo")
+class BahdanauAttentionDecoder(keras.layers.Layer):
+    """A `BahdanauAttentionGRUCell` run over a target sequence (teacher forcing).
+
+    Call: `decoder(inputs, encoder_outputs, encoder_outputs_mask=None, initial_hidden=None,
+    training=None)` with inputs (batch, length, d) -> (batch, length, units). The encoder
+    padding mask defaults to the Keras mask of `encoder_outputs`, `initial_hidden` to zeros; the Keras mask
+    of `inputs` keeps the state over padded steps. Arguments as in the cell; `decoder.cell`
+    steps alone for decoding.
+    """
+
+    def __init__(self, units, attention_units=None, dropout=0.0, recurrent_dropout=0.0,
+                 seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.cell = BahdanauAttentionGRUCell(units, attention_units, dropout, recurrent_dropout,
+                                             seed, dtype=self.dtype_policy, name="cell")
+        self.rnn = keras.layers.RNN(self.cell, return_sequences=True, dtype=self.dtype_policy,
+                                    name="rnn")
+        self.supports_masking = True
+
+    def build(self, inputs_shape, encoder_outputs_shape):
+        self.cell.encoder_dim = encoder_outputs_shape[-1]
+        self.rnn.build(inputs_shape)
+
+    def call(self, inputs, encoder_outputs, encoder_outputs_mask=None, initial_hidden=None,
+             mask=None, training=None):
+        states = self.cell.initial_states(encoder_outputs, encoder_outputs_mask, initial_hidden)
+        return self.rnn(inputs, initial_state=states, mask=mask, training=training)
+
+    def compute_output_shape(self, inputs_shape, encoder_outputs_shape):
+        return tuple(inputs_shape[:-1]) + (self.cell.units,)
+
+    def get_config(self):
+        cell = self.cell
+        return {**super().get_config(), "units": cell.units,
+                "attention_units": cell.attention_units, "dropout": cell.dropout,
+                "recurrent_dropout": cell.recurrent_dropout, "seed": cell.seed}
 
 
 @keras.saving.register_keras_serializable(package="attention_zoo")

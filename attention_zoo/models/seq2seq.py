@@ -1,8 +1,8 @@
 """RNN encoder-decoder with Bahdanau attention (Bahdanau et al., 2015) for translation.
 
-Encoder: embedding, bidirectional GRU. Decoder: embedding, then `BahdanauAttentionGRUCell`
-(the previous decoder state attends over every encoder output; the context joins the input
-embedding), dropout, logits. Trained with teacher forcing on ((encoder_tokens, decoder_inputs),
+Encoder: embedding, bidirectional GRU. Decoder: embedding, then `BahdanauAttentionDecoder`
+running a `BahdanauAttentionGRUCell` (the previous decoder state attends over every encoder
+output; the context joins the input embedding), dropout, logits. Trained with teacher forcing on ((encoder_tokens, decoder_inputs),
 targets); id 0 is padding on both sides.
 
 >>> import numpy as np
@@ -34,12 +34,11 @@ def build_seq2seq(source_vocab_size, target_vocab_size, embed_dim=128, units=256
         keras.layers.GRU(units, return_sequences=True, return_state=True), name="encoder")(x)
     hidden = keras.layers.Dense(units, activation="tanh", name="bridge")(
         keras.layers.Concatenate()([forward, backward]))
-    cell = layers.BahdanauAttentionGRUCell(units, name="attention_gru_cell")
-    states = cell.initial_states(encoder_outputs, ops.not_equal(encoder_tokens, 0), hidden)
     y = keras.layers.Embedding(target_vocab_size, embed_dim, mask_zero=True,
                                name="target_embedding")(decoder_inputs)
     y = keras.layers.Dropout(dropout)(y)
-    y = keras.layers.RNN(cell, return_sequences=True, name="decoder")(y, initial_state=states)
+    y = layers.BahdanauAttentionDecoder(units, name="decoder")(y, encoder_outputs,
+                                                               initial_hidden=hidden)
     y = keras.layers.Dropout(dropout)(y)
     logits = keras.layers.Dense(target_vocab_size, name="logits", dtype="float32")(y)
     return keras.Model([encoder_tokens, decoder_inputs], logits, name="seq2seq_attention")

@@ -12,8 +12,8 @@ import sys
 from attention_zoo.recipes import translation
 
 NAME = "seq2seq"
-DEFAULTS = {"epochs": 10, "batch_size": 64, "embed_dim": 128, "units": 256, "max_length": 32,
-            "dropout": 0.1, "label_smoothing": 0.0, "beam_size": 1, "learning_rate": 2e-3}
+DEFAULTS = {"epochs": 10, "batch_size": 128, "embed_dim": 64, "units": 128, "max_length": 32,
+            "dropout": 0.1, "label_smoothing": 0.0, "beam_size": 1, "learning_rate": 3e-3}
 
 
 def parse_args(argv=None):
