@@ -1,5 +1,7 @@
-# `make run`: set up and run the main job.  `make test`: set up and test on all three backends.
+# `make run`: set up and run the main job (train the Transformer translator on numbers-dates
+# into runs/).  `make test`: set up and test on all three backends.
 PYTHON ?= python3
+RUN_BACKEND ?= tensorflow
 VENV ?= .venv
 BIN := $(VENV)/bin
 BACKENDS ?= tensorflow jax torch
@@ -17,6 +19,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 
 run: setup
 	$(BIN)/attention-zoo info
+	KERAS_BACKEND=$(RUN_BACKEND) $(BIN)/attention-zoo train transformer --output-dir runs
 
 # pytest once per backend, each in its own process; fails if any backend fails.
 test: setup
@@ -27,5 +30,5 @@ test: setup
 	if [ -n "$$failed" ]; then echo "FAILED on:$$failed"; exit 1; fi; echo "all backends passed"
 
 bench: setup
-	@for b in $(BACKENDS); do for bench in attention_layers decoding; do \
+	@for b in $(BACKENDS); do for bench in attention_layers decoding transformer_throughput; do \
 		$(BIN)/python benchmarks/$$bench.py --backend $$b --json; done; done

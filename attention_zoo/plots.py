@@ -34,7 +34,8 @@ def attention_heatmap(weights, source_tokens, target_tokens, path, title=""):
 
     heads = len(weights)
     width = max(3.0, 0.35 * len(source_tokens) + 1.5)
-    figure = Figure(figsize=(width * heads, max(2.5, 0.3 * len(target_tokens) + 1.5)))
+    figure = Figure(figsize=(width * heads, max(2.5, 0.3 * len(target_tokens) + 1.5)),
+                    layout="constrained")
     for head, axis in enumerate(figure.subplots(1, heads, squeeze=False)[0]):
         axis.imshow(weights[head], cmap="viridis", vmin=0.0, aspect="auto")
         axis.set_xticks(range(len(source_tokens)), source_tokens, rotation=90, fontsize=8)

@@ -27,8 +27,9 @@ IMDB = "data/imdb"
 WORKLOADS = {
     "transformer": ("transformer_translation", [], None, {"test.exact_match": 0.99}, None),
     "seq2seq": ("seq2seq_attention", [], None, {"test.exact_match": 0.95}, 900),
-    "transformer-spa-eng": ("transformer_translation", ["--dataset", "tsv"], SPA_ENG, {}, None),
-    "seq2seq-spa-eng": ("seq2seq_attention", ["--dataset", "tsv"], SPA_ENG, {}, None),
+    "transformer-spa-eng": ("transformer_translation", ["--dataset", "spa-eng"], SPA_ENG, {},
+                            None),
+    "seq2seq-spa-eng": ("seq2seq_attention", ["--dataset", "spa-eng"], SPA_ENG, {}, None),
     "sentiment": ("sentiment_classifier", ["--dataset", "tsv"], IMDB,
                   {"test.accuracy": 0.89}, 1200),
     "sentiment-bigru": ("sentiment_classifier", ["--dataset", "tsv", "--model",

@@ -135,9 +135,9 @@ class BahdanauAttentionDecoder(keras.layers.Layer):
 
     Call: `decoder(inputs, encoder_outputs, encoder_outputs_mask=None, initial_hidden=None,
     training=None)` with inputs (batch, length, d) -> (batch, length, units). The encoder
-    padding mask defaults to the Keras mask of `encoder_outputs`, `initial_hidden` to zeros; the Keras mask
-    of `inputs` keeps the state over padded steps. Arguments as in the cell; `decoder.cell`
-    steps alone for decoding.
+    padding mask defaults to the Keras mask of `encoder_outputs`, `initial_hidden` to zeros;
+    the Keras mask of `inputs` keeps the state over padded steps. Arguments as in the cell;
+    `decoder.cell` steps alone for decoding.
     """
 
     def __init__(self, units, attention_units=None, dropout=0.0, recurrent_dropout=0.0,

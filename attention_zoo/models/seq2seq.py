@@ -2,8 +2,8 @@
 
 Encoder: embedding, bidirectional GRU. Decoder: embedding, then `BahdanauAttentionDecoder`
 running a `BahdanauAttentionGRUCell` (the previous decoder state attends over every encoder
-output; the context joins the input embedding), dropout, logits. Trained with teacher forcing on ((encoder_tokens, decoder_inputs),
-targets); id 0 is padding on both sides.
+output; the context joins the input embedding), dropout, logits. Trained with teacher forcing
+on ((encoder_tokens, decoder_inputs), targets); id 0 is padding on both sides.
 
 >>> import numpy as np
 >>> model = build_seq2seq(source_vocab_size=20, target_vocab_size=30, embed_dim=8, units=16)

@@ -12,15 +12,14 @@ import sys
 from attention_zoo.recipes import translation
 
 NAME = "seq2seq"
-DEFAULTS = {"epochs": 10, "batch_size": 128, "embed_dim": 64, "units": 128, "max_length": 32,
-            "dropout": 0.1, "label_smoothing": 0.0, "beam_size": 1, "learning_rate": 3e-3}
+DEFAULTS = {"epochs": 6, "batch_size": 128, "embed_dim": 64, "units": 128, "max_length": 32,
+            "dropout": 0.1, "label_smoothing": 0.0, "beam_size": 1, "learning_rate": 1e-2}
 
 
 def parse_args(argv=None):
-    parser = translation.parser(__doc__.splitlines()[0], DEFAULTS)
+    parser = translation.make_parser(__doc__.splitlines()[0], DEFAULTS)
     parser.add_argument("--units", type=int, help="GRU units (encoder per direction, decoder)")
     parser.add_argument("--learning-rate", type=float)
-    parser.set_defaults(**DEFAULTS)
     return parser.parse_args(argv)
 
 

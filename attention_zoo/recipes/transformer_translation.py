@@ -19,7 +19,7 @@ DEFAULTS = {"epochs": 6, "batch_size": 64, "embed_dim": 128, "max_length": 32, "
 
 
 def parse_args(argv=None):
-    parser = translation.parser(__doc__.splitlines()[0], DEFAULTS)
+    parser = translation.make_parser(__doc__.splitlines()[0], DEFAULTS)
     parser.add_argument("--num-heads", type=int, default=4)
     parser.add_argument("--intermediate-dim", type=int, default=256)
     parser.add_argument("--num-blocks", type=int, default=2,

@@ -18,7 +18,7 @@ SAMPLES = 5
 HEATMAPS = 3
 
 
-def parser(description, defaults):
+def make_parser(description, defaults):
     """The flags both recipes take; `defaults` sets the recipe's own values."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--backend", choices=backend.BACKENDS, default=backend.active())
@@ -164,10 +164,10 @@ def attention_heatmap(model, tokenizers, source, translation, max_length, path):
     target_ids = [data.START_ID] + [int(i) for i in tokenizers[1](translation)][:max_length - 1]
     weights = cross_attention(model, source_ids, np.array([target_ids], "int32"))
     source_length = int((source_ids[0] != 0).sum())
-    names = [tokenizers[1].id_to_token(i) for i in target_ids[1:]] + ["[END]"]
-    plots.attention_heatmap(weights[0][:, :, :source_length],
-                            [tokenizers[0].id_to_token(int(i)) for i in source_ids[0][:source_length]],
-                            names, path, title=f"{source}  ->  {translation}")
+    source_names = [tokenizers[0].id_to_token(int(i)) for i in source_ids[0][:source_length]]
+    target_names = [tokenizers[1].id_to_token(i) for i in target_ids[1:]] + ["[END]"]
+    plots.attention_heatmap(weights[0][:, :, :source_length], source_names, target_names, path,
+                            title=f"{source}  ->  {translation}")
 
 
 def translate(model_path, texts, beam_size=None):
