@@ -19,7 +19,8 @@ DEFAULTS = {"epochs": 6, "batch_size": 128, "embed_dim": 64, "units": 128, "max_
 def parse_args(argv=None):
     parser = translation.make_parser(__doc__.splitlines()[0], DEFAULTS)
     parser.add_argument("--units", type=int, help="GRU units (encoder per direction, decoder)")
-    parser.add_argument("--learning-rate", type=float)
+    parser.add_argument("--learning-rate", type=float,
+                        help="peak learning rate, decayed to 0 over the epochs (cosine)")
     return parser.parse_args(argv)
 
 
@@ -33,7 +34,9 @@ def build_model(args, source_vocab_size, target_vocab_size):
 def optimizer(args, steps_per_epoch):
     import keras
 
-    return keras.optimizers.Adam(args.learning_rate, clipnorm=1.0)
+    schedule = keras.optimizers.schedules.CosineDecay(args.learning_rate,
+                                                      args.epochs * steps_per_epoch)
+    return keras.optimizers.Adam(schedule, clipnorm=1.0)
 
 
 def main(argv=None):
