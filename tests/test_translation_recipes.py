@@ -63,7 +63,7 @@ def test_saved_model_translates_the_same(run):
 def test_cached_decoding_equals_rerunning_the_prefix(run):
     args, model, tokenizers, results, _ = run
     texts = [sample["source"] for sample in results["samples"]]
-    source = translation._encode(tokenizers[0], texts, args.max_length)
+    source = translation.encode_texts(tokenizers[0], texts, args.max_length)
     cached = translate_tokens(model, source, args.max_length)
     decoder_inputs = np.zeros((len(texts), args.max_length), "int32")
     decoder_inputs[:, 0] = data.START_ID
@@ -93,8 +93,8 @@ print(json.dumps({"logits": model.predict(inputs, verbose=0).tolist(),
 def test_saved_model_loads_and_translates_on_another_backend(run):
     args, model, tokenizers, results, folder = run
     texts = [sample["source"] for sample in results["samples"]]
-    source = translation._encode(tokenizers[0], texts, args.max_length)
-    target = translation._encode(tokenizers[1], [s["reference"] for s in results["samples"]],
+    source = translation.encode_texts(tokenizers[0], texts, args.max_length)
+    target = translation.encode_texts(tokenizers[1], [s["reference"] for s in results["samples"]],
                                  args.max_length)
     env = {**os.environ, "KERAS_BACKEND": OTHER_BACKEND}
     completed = subprocess.run(

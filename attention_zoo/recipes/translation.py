@@ -117,14 +117,16 @@ def translate_texts(model, tokenizers, texts, args, batch_size=500):
 
     translations = []
     for start in range(0, len(texts), batch_size):
-        encoder_tokens = _encode(tokenizers[0], texts[start:start + batch_size], args.max_length)
+        batch = texts[start:start + batch_size]
+        encoder_tokens = encode_texts(tokenizers[0], batch, args.max_length)
         ids = translate_tokens(model, encoder_tokens, args.max_length, args.beam_size,
                                args.length_penalty)
         translations += [data.detokenize(tokenizers[1], row) for row in ids]
     return translations
 
 
-def _encode(tokenizer, texts, max_length):
+def encode_texts(tokenizer, texts, max_length):
+    """(len(texts), max_length) int32 token ids, truncated and padded with 0."""
     import numpy as np
 
     from attention_zoo import data
@@ -160,7 +162,7 @@ def attention_heatmap(model, tokenizers, source, translation, max_length, path):
     from attention_zoo import data, plots
     from attention_zoo.models import cross_attention
 
-    source_ids = _encode(tokenizers[0], [source], max_length)
+    source_ids = encode_texts(tokenizers[0], [source], max_length)
     target_ids = [data.START_ID] + [int(i) for i in tokenizers[1](translation)][:max_length - 1]
     weights = cross_attention(model, source_ids, np.array([target_ids], "int32"))
     source_length = int((source_ids[0] != 0).sum())
