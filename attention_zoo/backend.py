@@ -47,14 +47,15 @@ def installed():
     return [name for name in BACKENDS if importlib.util.find_spec(name) is not None]
 
 
-def _version(distribution):
+def version(distribution):
+    """The installed version of `distribution` (a pip name), or None."""
     try:
         return importlib.metadata.version(distribution)
     except importlib.metadata.PackageNotFoundError:
         return None
 
 
-def _devices(name):
+def devices(name):
     """Device names the backend library itself sees (imports that library)."""
     if name == "tensorflow":
         import tensorflow as tf
@@ -75,9 +76,34 @@ def report():
     return {
         "active_backend": active(),
         "python": sys.version.split()[0],
-        "keras": _version("keras"),
-        "keras_hub": _version("keras-hub"),
+        "keras": version("keras"),
+        "keras_hub": version("keras-hub"),
         "backends": {
-            name: {"version": _version(name), "devices": _devices(name)} for name in installed()
+            name: {"version": version(name), "devices": devices(name)} for name in installed()
         },
     }
+
+
+def peak_memory_mb():
+    """(MiB, what was measured): the active backend's peak accelerator memory when it runs on
+    a GPU, else this process's peak resident memory (which includes the libraries)."""
+    name = active()
+    if name == "torch":
+        import torch
+
+        if torch.cuda.is_available():
+            return torch.cuda.max_memory_allocated() / 2**20, "GPU"
+    elif name == "jax":
+        import jax
+
+        device = jax.devices()[0]
+        if device.platform != "cpu":
+            return device.memory_stats()["peak_bytes_in_use"] / 2**20, device.platform.upper()
+    else:
+        import tensorflow as tf
+
+        if tf.config.list_logical_devices("GPU"):
+            return tf.config.experimental.get_memory_info("GPU:0")["peak"] / 2**20, "GPU"
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "process RSS"

@@ -5,6 +5,8 @@
                                                     sentiment (see its --help)
     attention-zoo translate --model PATH "text"...  translates with a saved translation model
     attention-zoo classify --model PATH "text"...   labels text with a saved classifier
+    attention-zoo compare [compare flags]           the same models on every backend: agreement,
+                                                    speed, memory, portability (see its --help)
 """
 
 import argparse
@@ -32,6 +34,12 @@ def _train(args):
     import importlib
 
     importlib.import_module(RECIPES[args.recipe]).main(args.recipe_args)
+
+
+def _compare(args):
+    from attention_zoo import compare
+
+    compare.main(args.extra_args)
 
 
 def _classify(args):
@@ -87,11 +95,17 @@ def build_parser():
     classify.add_argument("--json", action="store_true", help="print only the JSON line")
     classify.add_argument("texts", nargs="+")
     classify.set_defaults(run=_classify)
+    compare = commands.add_parser("compare", add_help=False,
+                                  help="the same models on every backend, in one table")
+    compare.set_defaults(run=_compare)
     return parser
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, args.extra_args = parser.parse_known_args(argv)  # compare parses its own flags
+    if args.extra_args and args.command != "compare":
+        parser.error(f"unrecognized arguments: {' '.join(args.extra_args)}")
     if getattr(args, "backend", None):
         backend.use(args.backend)
     args.run(args)

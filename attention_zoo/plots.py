@@ -43,3 +43,24 @@ def attention_heatmap(weights, source_tokens, target_tokens, path, title=""):
         axis.set_title(f"head {head + 1}" if heads > 1 else "attention", fontsize=9)
     figure.suptitle(title, fontsize=9)
     save_figure(figure, path)
+
+
+def backend_comparison(workloads, path):
+    """Grouped bars per workload, one per backend: train-step time, forward latency and the
+    first train step (compile), from `compare`'s {workload: {backend: measurements}}."""
+    from matplotlib.figure import Figure
+
+    panels = (("train_step_ms", "train step (ms)"), ("forward_ms", "forward (ms)"),
+              ("first_train_step_s", "first train step (s)"))
+    backends = list(dict.fromkeys(name for entry in workloads.values() for name in entry))
+    width = 0.8 / len(backends)
+    figure = Figure(figsize=(4.5 * len(panels), 3.5), layout="constrained")
+    for axis, (key, title) in zip(figure.subplots(1, len(panels)), panels):
+        for offset, name in enumerate(backends):
+            positions = [i + offset * width for i in range(len(workloads))]
+            values = [entry.get(name, {}).get(key, 0.0) for entry in workloads.values()]
+            axis.bar(positions, values, width, label=name)
+        axis.set_xticks([i + 0.4 - width / 2 for i in range(len(workloads))], list(workloads))
+        axis.set_title(title)
+    figure.axes[0].legend()
+    save_figure(figure, path)

@@ -32,5 +32,5 @@ def compiled(keras, fn):
 def header(name, args, keras, backend):
     """The first fields of every benchmark's JSON line: what ran, where, with which flags."""
     return {"benchmark": name, "backend": args.backend, "keras": keras.__version__,
-            "devices": backend.report()["backends"][args.backend]["devices"],
+            "devices": backend.devices(args.backend),
             "config": {k: v for k, v in vars(args).items() if k not in ("backend", "json")}}

@@ -28,3 +28,19 @@ def test_info_reports_versions_and_devices(capsys):
     assert BACKEND in info["backends"]
     for entry in info["backends"].values():
         assert entry["version"] and entry["devices"]
+
+
+def test_compare_takes_its_own_flags_and_other_commands_reject_unknown_ones(capsys):
+    with pytest.raises(SystemExit) as exit:
+        cli.main(["compare", "--help"])
+    assert exit.value.code == 0
+    assert "--workloads" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exit:
+        cli.main(["info", "--workloads", "layers"])
+    assert exit.value.code == 2
+    assert "unrecognized arguments: --workloads layers" in capsys.readouterr().err
+
+
+def test_peak_memory_is_measured():
+    megabytes, kind = backend.peak_memory_mb()
+    assert megabytes > 50 and kind in ("process RSS", "GPU")
