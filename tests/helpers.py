@@ -1,5 +1,10 @@
 """Test helpers shared by the test modules."""
 
+import functools
+import random
+import tempfile
+from pathlib import Path
+
 import keras
 import numpy as np
 
@@ -47,3 +52,33 @@ def copy_keras_attention_weights(ours, keras_mha):
                          (ours.value_dense, keras_mha._value_dense),
                          (ours.output_dense, keras_mha._output_dense)):
         mine.set_weights(theirs.get_weights())
+
+
+NEUTRAL = ("the film plot actor scene story movie camera music ending time people director "
+           "script character dialogue").split()
+POSITIVE, NEGATIVE = ("wonderful", "superb", "delightful"), ("awful", "dreadful", "boring")
+
+
+def review(rng, label):
+    words = [rng.choice(NEUTRAL) for _ in range(rng.randint(6, 14))]
+    words.insert(rng.randrange(len(words)), rng.choice(POSITIVE if label else NEGATIVE))
+    return " ".join(words)
+
+
+@functools.lru_cache(maxsize=None)
+def separable_sentiment_run(model, *flags):
+    """A small sentiment run (cached for the session) on a separable task: one sentiment word
+    among neutral ones. Returns (model, tokenizer, results, run folder)."""
+    from attention_zoo.recipes import sentiment_classifier as recipe
+
+    rng, folder = random.Random(0), Path(tempfile.mkdtemp(prefix="sentiment-"))
+    lines = [f"{label}\t{review(rng, label)}\n" for label in [0, 1] * 300]
+    (folder / "reviews.tsv").write_text("".join(lines))
+    args = recipe.parse_args([
+        "--backend", BACKEND, "--dataset", "tsv", "--data", str(folder / "reviews.tsv"),
+        "--model", model, "--epochs", "6", "--batch-size", "32",
+        "--sequence-length", "24", "--vocabulary-size", "200", "--embed-dim", "16",
+        "--num-heads", "2", "--intermediate-dim", "32", "--units", "16", "--dropout", "0.0",
+        "--learning-rate", "3e-3", "--validation-size", "60", "--test-size", "100",
+        "--output-dir", str(folder / "out"), "--name", "model", "--json", *flags])
+    return (*recipe.train(args), folder / "out" / "model")

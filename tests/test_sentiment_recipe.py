@@ -7,34 +7,13 @@ import pytest
 
 from attention_zoo import saving
 from attention_zoo.recipes import sentiment_classifier as recipe
-from helpers import BACKEND
-
-NEUTRAL = ("the film plot actor scene story movie camera music ending time people director "
-           "script character dialogue").split()
-POSITIVE, NEGATIVE = ("wonderful", "superb", "delightful"), ("awful", "dreadful", "boring")
-
-
-def review(rng, label):
-    words = [rng.choice(NEUTRAL) for _ in range(rng.randint(6, 14))]
-    words.insert(rng.randrange(len(words)), rng.choice(POSITIVE if label else NEGATIVE))
-    return " ".join(words)
+from helpers import review, separable_sentiment_run
 
 
 @pytest.fixture(scope="module", params=recipe.MODELS)
-def trained(request, tmp_path_factory):
+def trained(request):
     """One small run per model: a separable task (one sentiment word among neutral ones)."""
-    rng, folder = random.Random(0), tmp_path_factory.mktemp(request.param)
-    lines = [f"{label}\t{review(rng, label)}\n" for label in [0, 1] * 300]
-    (folder / "reviews.tsv").write_text("".join(lines))
-    args = recipe.parse_args([
-        "--backend", BACKEND, "--dataset", "tsv", "--data", str(folder / "reviews.tsv"),
-        "--model", request.param, "--epochs", "6", "--batch-size", "32",
-        "--sequence-length", "24", "--vocabulary-size", "200", "--embed-dim", "16",
-        "--num-heads", "2", "--intermediate-dim", "32", "--units", "16", "--dropout", "0.0",
-        "--learning-rate", "3e-3", "--validation-size", "60", "--test-size", "100",
-        "--output-dir", str(folder / "out"), "--name", "model", "--json"])
-    model, tokenizer, results = recipe.train(args)
-    return model, tokenizer, results, folder / "out" / "model"
+    return separable_sentiment_run(request.param)
 
 
 def test_learns_a_separable_task(trained):

@@ -13,6 +13,7 @@ import os
 import time
 
 from attention_zoo import backend
+from attention_zoo.recipes import training
 
 MODELS = ("transformer", "bigru-attention")
 
@@ -47,6 +48,7 @@ def parse_args(argv=None):
     parser.add_argument("--name", help="folder name under --output-dir (default "
                         "sentiment-<model>)")
     parser.add_argument("--json", action="store_true", help="print only the JSON line")
+    training.add_flags(parser)
     return parser.parse_args(argv)
 
 
@@ -63,6 +65,7 @@ def train(args):
     from attention_zoo import data, metrics
     from attention_zoo.models import build_classifier
 
+    training.configure(args)
     keras.utils.set_random_seed(args.seed)
     verbose = 0 if args.json else 1
     folder = os.path.join(args.output_dir, args.name or f"sentiment-{args.model}")
@@ -88,7 +91,8 @@ def train(args):
     history = model.fit(train_data, epochs=args.epochs,
                         validation_data=pipeline(splits.validation), shuffle=False, verbose=verbose,
                         callbacks=[keras.callbacks.EarlyStopping(
-                            "val_accuracy", patience=1, restore_best_weights=True)])
+                            "val_accuracy", patience=1, restore_best_weights=True),
+                            *training.callbacks(args, folder)])
     train_seconds = time.perf_counter() - started
     logits = model.predict(pipeline(splits.test), verbose=0)
     report = metrics.classification_report([label for _, label in splits.test],
@@ -96,6 +100,7 @@ def train(args):
     results = {"recipe": "sentiment_classifier", "backend": args.backend, "model": args.model,
                "test": report, "train_seconds": round(train_seconds, 1),
                "epochs_run": len(history.history["loss"]), "parameters": model.count_params(),
+               "history": training.rounded(history.history),
                "saved_to": folder}
     config = {"recipe": "sentiment_classifier", **vars(args), "class_names": splits.class_names,
               "lowercase": True}

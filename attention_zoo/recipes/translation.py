@@ -12,6 +12,7 @@ import os
 import time
 
 from attention_zoo import backend
+from attention_zoo.recipes import training
 
 DATASETS = ("numbers-dates", "spa-eng", "tsv")
 SAMPLES = 5
@@ -45,6 +46,7 @@ def make_parser(description, defaults):
     parser.add_argument("--name", help="folder under --output-dir (default: "
                         "<recipe>-<dataset>[-<lang>])")
     parser.add_argument("--json", action="store_true", help="print only the JSON line")
+    training.add_flags(parser)
     parser.set_defaults(**defaults)
     return parser
 
@@ -58,6 +60,7 @@ def train(args, recipe):
     from attention_zoo import data
     from attention_zoo.models import MaskedTokenAccuracy, MaskedTokenCrossentropy
 
+    training.configure(args)
     keras.utils.set_random_seed(args.seed)
     verbose = 0 if args.json else 1
     folder = os.path.join(args.output_dir, args.name or _default_name(recipe.NAME, args))
@@ -79,7 +82,8 @@ def train(args, recipe):
                   metrics=[MaskedTokenAccuracy()])
     started = time.perf_counter()
     history = model.fit(train_data, epochs=args.epochs, validation_data=pipeline(splits.validation),
-                        shuffle=False, verbose=verbose)  # the pipeline shuffles
+                        shuffle=False, verbose=verbose,  # the pipeline shuffles
+                        callbacks=training.callbacks(args, folder))
     train_seconds = time.perf_counter() - started
     started = time.perf_counter()
     translations = translate_texts(model, tokenizers, [s for s, _ in splits.test], args)
@@ -91,6 +95,7 @@ def train(args, recipe):
                "train_tokens_per_second": round(_target_tokens(train_data) * args.epochs
                                                 / train_seconds),
                "parameters": model.count_params(), "saved_to": folder,
+               "history": training.rounded(history.history),
                "samples": [{"source": s, "reference": r, "translation": t} for (s, r), t
                            in zip(splits.test[:SAMPLES], translations)]}
     config = {"recipe": recipe.NAME, **vars(args)}

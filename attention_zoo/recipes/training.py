@@ -1,0 +1,85 @@
+"""Training options every recipe takes: mixed precision, data parallelism over several devices
+(keras.distribution) and resuming an interrupted run (keras.callbacks.BackupAndRestore).
+
+>>> import argparse
+>>> parser = argparse.ArgumentParser()
+>>> add_flags(parser)
+>>> args = parser.parse_args(["--mixed-precision", "bfloat16", "--resume"])
+>>> args.mixed_precision, args.distribute, args.resume
+('bfloat16', False, True)
+
+A recipe calls `configure(args)` after choosing the backend and before building its model, and
+passes `callbacks(args, folder)` to `fit`.
+"""
+
+import os
+
+PRECISIONS = ("bfloat16", "float16")
+
+
+def add_flags(parser):
+    parser.add_argument("--mixed-precision", choices=PRECISIONS,
+                        help="compute in this dtype with float32 weights (the Keras "
+                        "mixed_<dtype> policy); float16 adds dynamic loss scaling")
+    parser.add_argument("--distribute", action="store_true",
+                        help="data parallel over every local device with "
+                        "keras.distribution.DataParallel (JAX backend); --batch-size is the "
+                        "global batch, split across the devices")
+    parser.add_argument("--resume", action="store_true",
+                        help="back up the model and optimizer after every epoch into "
+                        "<run folder>/backup and, when a backup is there, continue from it")
+
+
+def configure(args):
+    """Sets the global dtype policy and distribution that the flags ask for (and resets what
+    an earlier run in this process set)."""
+    import keras
+
+    if args.mixed_precision == "float16" and _jax_on_cpu():
+        raise ValueError("--mixed-precision float16 does not run on JAX on a CPU (XLA's CPU "
+                         "dot_general has no float16 x float16 -> float32 kernel, which "
+                         "keras.ops.dot_product_attention asks for); use bfloat16, or a GPU")
+    precision = f"mixed_{args.mixed_precision}" if args.mixed_precision else "float32"
+    keras.mixed_precision.set_dtype_policy(precision)
+    if args.distribute:
+        keras.distribution.set_distribution(data_parallel(args.batch_size))
+    elif keras.distribution.distribution() is not None:
+        keras.distribution.set_distribution(None)
+
+
+def _jax_on_cpu():
+    import keras
+
+    return keras.backend.backend() == "jax" and all(
+        device.startswith("cpu") for device in keras.distribution.list_devices())
+
+
+def data_parallel(batch_size):
+    """keras.distribution.DataParallel over every local device; checks that the backend is JAX
+    and that `batch_size` splits evenly."""
+    import keras
+
+    if keras.backend.backend() != "jax":
+        raise ValueError("--distribute needs the jax backend (keras.distribution is implemented "
+                         f"for JAX); received backend {keras.backend.backend()!r}")
+    devices = keras.distribution.list_devices()
+    if batch_size % len(devices):
+        raise ValueError(f"--batch-size must be a multiple of the {len(devices)} devices for "
+                         f"--distribute; received {batch_size}")
+    return keras.distribution.DataParallel(devices=devices)
+
+
+def callbacks(args, folder):
+    """The callbacks of the flags: BackupAndRestore in `folder`/backup with --resume (Keras
+    deletes the backup when training finishes)."""
+    import keras
+
+    if not args.resume:
+        return []
+    return [keras.callbacks.BackupAndRestore(os.path.join(folder, "backup"))]
+
+
+def rounded(history):
+    """Keras's per-epoch `History.history`, JSON-ready (with --resume: the epochs this run
+    trained, not those restored from the backup)."""
+    return {name: [round(float(value), 6) for value in values] for name, values in history.items()}
