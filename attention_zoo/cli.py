@@ -7,6 +7,8 @@
     attention-zoo classify --model PATH "text"...   labels text with a saved classifier
     attention-zoo compare [compare flags]           the same models on every backend: agreement,
                                                     speed, memory, portability (see its --help)
+    attention-zoo export --model PATH --format F --output OUT
+                                                    a saved model as a TF SavedModel or ONNX
 """
 
 import argparse
@@ -36,10 +38,17 @@ def _train(args):
     importlib.import_module(RECIPES[args.recipe]).main(args.recipe_args)
 
 
-def _compare(args):
-    from attention_zoo import compare
+# commands that parse their own flags: the rest of the command line goes to main() of these
+OWN_FLAGS = {
+    "compare": ("attention_zoo.compare", "the same models on every backend, in one table"),
+    "export": ("attention_zoo.export", "a saved model as a TF SavedModel or ONNX file"),
+}
 
-    compare.main(args.extra_args)
+
+def _own_flags(args):
+    import importlib
+
+    importlib.import_module(OWN_FLAGS[args.command][0]).main(args.extra_args)
 
 
 def _classify(args):
@@ -95,16 +104,15 @@ def build_parser():
     classify.add_argument("--json", action="store_true", help="print only the JSON line")
     classify.add_argument("texts", nargs="+")
     classify.set_defaults(run=_classify)
-    compare = commands.add_parser("compare", add_help=False,
-                                  help="the same models on every backend, in one table")
-    compare.set_defaults(run=_compare)
+    for name, (_, help) in OWN_FLAGS.items():
+        commands.add_parser(name, add_help=False, help=help).set_defaults(run=_own_flags)
     return parser
 
 
 def main(argv=None):
     parser = build_parser()
-    args, args.extra_args = parser.parse_known_args(argv)  # compare parses its own flags
-    if args.extra_args and args.command != "compare":
+    args, args.extra_args = parser.parse_known_args(argv)
+    if args.extra_args and args.command not in OWN_FLAGS:
         parser.error(f"unrecognized arguments: {' '.join(args.extra_args)}")
     if getattr(args, "backend", None):
         backend.use(args.backend)
