@@ -116,15 +116,11 @@ def measure_workload(name, weights_path, outputs_path, steps, batch_size, length
             "parameters": model.count_params()}
 
 
-def probe_inputs(model):
-    """Small token ids (1..9, valid for any vocabulary) for every input of a saved model."""
-    rng = np.random.default_rng(1)
-    inputs = [rng.integers(1, 10, (2, 8)).astype("int32") for _ in model.inputs]
-    return inputs if len(inputs) > 1 else inputs[0]
-
-
 def _predict(model):
-    outputs = model.predict_on_batch(probe_inputs(model))
+    """The model's outputs, flattened, for a small batch of token ids."""
+    from attention_zoo.export import sample_inputs
+
+    outputs = model.predict_on_batch(sample_inputs(model))
     return np.concatenate([np.ravel(output) for output in outputs]) if isinstance(
         outputs, (list, tuple)) else np.asarray(outputs)
 

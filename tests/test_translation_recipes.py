@@ -122,8 +122,6 @@ def reversal_pairs(rng, count, symbols=range(4, 12)):
     return sources, decoder_inputs.astype("int32"), targets
 
 
-@pytest.mark.skipif(BACKEND == "torch", reason="eager torch runs the GRU decoder step by step "
-                    "in Python: over 10 minutes for this training on 2 CPU cores")
 def test_seq2seq_learns_to_reverse_unseen_sequences():
     keras.utils.set_random_seed(0)
     rng = np.random.default_rng(0)
