@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from attention_zoo.layers import BahdanauAttentionGRUCell
+from attention_zoo.layers import BahdanauAttentionDecoder, BahdanauAttentionGRUCell
 from helpers import input_gradients, numpy
 from reference import additive_attention
 
@@ -80,6 +80,19 @@ def test_gradients_finite_and_zero_on_padded_encoder_positions(encoded):
     for grad in grads:
         assert np.isfinite(grad).all() and np.abs(grad).sum() > 0
     assert np.all(grads[0][0, 4:] == 0)
+
+
+def test_decoder_compiles_with_jit_and_matches_eager(encoded):
+    """jit_compile=True: XLA on TensorFlow and JAX, torch.compile on torch (which fails when a
+    call creates a layer)."""
+    encoder_outputs, encoder_mask, targets, _ = encoded
+    source, target = keras.Input((6, 10)), keras.Input((3, 4))
+    decoded = BahdanauAttentionDecoder(UNITS)(target, source)  # 3 steps: torch.compile unrolls
+    model = keras.Model([target, source], decoded)
+    inputs = [targets[:, :3], encoder_outputs]
+    eager = numpy(model(inputs, training=False))
+    model.compile(jit_compile=True)
+    np.testing.assert_allclose(model.predict_on_batch(inputs), eager, atol=1e-5)
 
 
 def test_bad_encoder_outputs_raise():

@@ -63,6 +63,8 @@ class BahdanauAttentionGRUCell(keras.layers.Layer):
         self.encoder_dim = encoder_dim
         self.attention = AdditiveAttention(self.attention_units, dtype=self.dtype_policy,
                                            name="attention")
+        # Flattened to rank 2: Keras RNN backends broadcast the step mask over rank-2 states.
+        self.flatten_states = _FlattenStates(dtype=self.dtype_policy, name="flatten_states")
         self.gru_cell = keras.layers.GRUCell(units, dropout=dropout,
                                              recurrent_dropout=recurrent_dropout, seed=seed,
                                              dtype=self.dtype_policy, name="gru_cell")
@@ -97,9 +99,7 @@ class BahdanauAttentionGRUCell(keras.layers.Layer):
             encoder_mask = ops.ones((batch, length), "bool")
         self._build_attention()
         projected_keys = self.attention.key_dense(encoder_outputs)
-        # Flattened to rank 2: Keras RNN backends broadcast the step mask over rank-2 states.
-        flatten = _FlattenStates(dtype=self.dtype_policy)
-        return [hidden, flatten(encoder_outputs), flatten(projected_keys),
+        return [hidden, self.flatten_states(encoder_outputs), self.flatten_states(projected_keys),
                 ops.cast(encoder_mask, "bool")]
 
     def step(self, inputs, states, training=None):
