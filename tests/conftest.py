@@ -1,8 +1,15 @@
 """Shared fixtures. The suite runs once per KERAS_BACKEND, each in its own process."""
 
 import os
+import shutil
+import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# JAX compiles the same step functions again in every recipe subprocess a test starts; one
+# persistent compilation cache per test session (inherited by those subprocesses) reuses them.
+JAX_CACHE = tempfile.mkdtemp(prefix="jax-cache-")
+os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", JAX_CACHE)
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
@@ -11,3 +18,7 @@ import pytest  # noqa: E402
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    shutil.rmtree(JAX_CACHE, ignore_errors=True)

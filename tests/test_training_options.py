@@ -60,7 +60,7 @@ TINY_TRANSLATION = ["--train-size", "640", "--validation-size", "32", "--test-si
                     "--batch-size", "32", "--embed-dim", "16", "--max-length", "16",
                     "--vocabulary-size", "300", "--beam-size", "1", "--num-heads", "2",
                     "--intermediate-dim", "32", "--num-blocks", "1", "--warmup-steps", "10",
-                    "--dropout", "0", "--json"]
+                    "--dropout", "0", "--heatmaps", "0", "--json"]
 
 DISTRIBUTED_RUNS = """
 import json, sys
@@ -128,3 +128,4 @@ def test_resume_continues_a_killed_run_and_ends_where_an_uninterrupted_one_does(
     assert len(uninterrupted["loss"]) == 4
     np.testing.assert_allclose(resumed["val_loss"][-1], uninterrupted["val_loss"][-1], rtol=0.05)
     assert not os.path.exists(tmp_path / "resumed" / "run" / "backup")  # removed when done
+    assert not any(name.startswith("attention_") for name in os.listdir(tmp_path / "whole" / "run"))

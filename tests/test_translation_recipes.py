@@ -50,6 +50,14 @@ def test_tiny_run_saves_every_artifact_and_reports_metrics(run):
     assert entry["model_bytes"] == os.path.getsize(folder / "model.keras")
 
 
+def test_heatmaps_flag_takes_a_count(capsys):
+    assert transformer_translation.parse_args(["--heatmaps", "0"]).heatmaps == 0
+    with pytest.raises(SystemExit):
+        transformer_translation.parse_args(["--heatmaps", "-1"])
+    assert "argument --heatmaps: expected a whole number >= 0; received '-1'" in (
+        capsys.readouterr().err)
+
+
 def test_saved_model_translates_the_same(run):
     args, model, tokenizers, results, folder = run
     texts = [sample["source"] for sample in results["samples"]]

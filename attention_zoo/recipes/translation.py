@@ -16,7 +16,6 @@ from attention_zoo.recipes import training
 
 DATASETS = ("numbers-dates", "spa-eng", "tsv")
 SAMPLES = 5
-HEATMAPS = 3
 
 
 def make_parser(description, defaults):
@@ -41,6 +40,8 @@ def make_parser(description, defaults):
     parser.add_argument("--label-smoothing", type=float)
     parser.add_argument("--beam-size", type=int, help="1 = greedy decoding")
     parser.add_argument("--length-penalty", type=float, default=0.6)
+    parser.add_argument("--heatmaps", type=_count, default=3,
+                        help="attention heatmap PNGs to plot, one per test sentence")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output-dir", default="saved_models")
     parser.add_argument("--name", help="folder under --output-dir (default: "
@@ -100,7 +101,7 @@ def train(args, recipe):
                            in zip(splits.test[:SAMPLES], translations)]}
     config = {"recipe": recipe.NAME, **vars(args)}
     save_run(folder, model, tokenizers, config, results, history.history,
-             list(zip([s for s, _ in splits.test[:HEATMAPS]], translations)))
+             list(zip([s for s, _ in splits.test[:args.heatmaps]], translations)))
     if not args.json:
         _print_summary(results)
     print(json.dumps(results, ensure_ascii=False))
@@ -189,6 +190,13 @@ def translate(model_path, texts, beam_size=None):
         os.path.join(folder, f"{side}_vocabulary.txt")) for side in ("source", "target"))
     model = saving.load_model(os.path.join(folder, "model.keras"))
     return translate_texts(model, tokenizers, list(texts), config)
+
+
+def _count(text):
+    """argparse type: an int >= 0."""
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0; received {text!r}")
+    return int(text)
 
 
 def _default_name(recipe_name, args):
