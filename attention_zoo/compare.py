@@ -31,7 +31,7 @@ import time
 
 import numpy as np
 
-from attention_zoo import backend, saving
+from attention_zoo import backend, export, saving
 
 WORKLOADS = ("layers", "seq2seq", "classifier", "transformer")
 VOCABULARY = 256
@@ -118,9 +118,7 @@ def measure_workload(name, weights_path, outputs_path, steps, batch_size, length
 
 def _predict(model):
     """The model's outputs, flattened, for a small batch of token ids."""
-    from attention_zoo.export import sample_inputs
-
-    outputs = model.predict_on_batch(sample_inputs(model))
+    outputs = model.predict_on_batch(export.sample_inputs(model))
     return np.concatenate([np.ravel(output) for output in outputs]) if isinstance(
         outputs, (list, tuple)) else np.asarray(outputs)
 
