@@ -20,7 +20,8 @@ def build_model():
 
     keras.utils.set_random_seed(7)
     tokens = keras.Input((None,), dtype="int32")
-    x = layers.TokenAndPositionEmbedding(VOCAB, DIM)(tokens)
+    x = keras.layers.Add()([layers.TokenAndPositionEmbedding(VOCAB, DIM)(tokens),
+                            layers.BigramEmbedding(64, DIM)(tokens)])
     x = x + layers.SinusoidalPositionalEncoding()(x)
     x = layers.MultiHeadAttention(num_heads=2, key_dim=8, dropout=0.1)(x, x, use_causal_mask=True)
     x = layers.ScaledDotProductAttention()(x, x)

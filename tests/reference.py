@@ -48,3 +48,10 @@ def sinusoidal_encoding(length, dim, start=0, max_wavelength=10000.0):
 
 def causal(q_len, k_len):
     return np.tril(np.ones((q_len, k_len), bool))
+
+
+def bigram_buckets(token_ids, num_buckets, multiplier=2039):
+    """Hash bucket of each (previous, current) token pair; the first token pairs with 0."""
+    ids = np.asarray(token_ids, np.int64)
+    previous = np.pad(ids[:, :-1], ((0, 0), (1, 0)))
+    return (previous * multiplier + ids) % num_buckets

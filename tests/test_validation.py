@@ -48,6 +48,11 @@ def zeros(*shape):
     (lambda: layers.SinusoidalPositionalEncoding()(zeros(2, 5)),
      r"inputs must have rank 3 .* received inputs.shape=\(2, 5\)"),
     (lambda: layers.TokenAndPositionEmbedding(0, 8), r"vocab_size must be a positive int"),
+    (lambda: layers.BigramEmbedding(0, 8), r"num_buckets must be a positive int"),
+    (lambda: layers.BigramEmbedding(2**21, 8),
+     r"num_buckets must be <= 1053204 .* received num_buckets=2097152"),
+    (lambda: layers.BigramEmbedding(10, 8)(np.zeros((2, 3, 4), "int32")),
+     r"token ids must have rank 2 .* received shape \(2, 3, 4\)"),
     (lambda: layers.TokenAndPositionEmbedding(10, 8)(np.zeros((2, 3, 4), "int32")),
      r"token ids must have rank 2 .* received shape \(2, 3, 4\)"),
 ])

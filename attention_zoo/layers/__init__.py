@@ -2,6 +2,7 @@
 
 from attention_zoo.layers import masking
 from attention_zoo.layers.additive import AdditiveAttention
+from attention_zoo.layers.bigram import BigramEmbedding, bigram_buckets
 from attention_zoo.layers.dot_product import ScaledDotProductAttention, scaled_dot_product_attention
 from attention_zoo.layers.multi_head import MultiHeadAttention
 from attention_zoo.layers.pooling import AttentionPooling
@@ -18,6 +19,7 @@ __all__ = [
     "AttentionPooling",
     "BahdanauAttentionDecoder",
     "BahdanauAttentionGRUCell",
+    "BigramEmbedding",
     "FeedForward",
     "MultiHeadAttention",
     "ScaledDotProductAttention",
@@ -25,6 +27,7 @@ __all__ = [
     "TokenAndPositionEmbedding",
     "TransformerDecoderBlock",
     "TransformerEncoderBlock",
+    "bigram_buckets",
     "masking",
     "scaled_dot_product_attention",
 ]

@@ -34,6 +34,9 @@ def parse_args(argv=None):
     parser.add_argument("--intermediate-dim", type=int, default=128)
     parser.add_argument("--num-blocks", type=int, default=1)
     parser.add_argument("--units", type=int, default=64, help="GRU units per direction")
+    parser.add_argument("--bigram-buckets", type=int, default=32768,
+                        help="rows of the hashed word-pair embedding added to the token "
+                        "embedding (0: none)")
     parser.add_argument("--dropout", type=float, default=0.2)
     parser.add_argument("--attention-dropout", type=float, default=0.0,
                         help="dropout on attention weights (0 keeps the fused attention kernel)")
@@ -80,7 +83,8 @@ def train(args):
 
     model = build_classifier(args.model, tokenizer.vocabulary_size(), len(splits.class_names),
                              args.embed_dim, args.num_heads, args.intermediate_dim,
-                             args.num_blocks, args.units, args.dropout, args.attention_dropout)
+                             args.num_blocks, args.units, args.dropout, args.attention_dropout,
+                             args.bigram_buckets)
     train_data = pipeline(splits.train, shuffle=True)
     schedule = keras.optimizers.schedules.CosineDecay(args.learning_rate,
                                                       args.epochs * len(train_data))
