@@ -52,7 +52,7 @@ def exported(tmp_path_factory):
     folder = tmp_path_factory.mktemp("export")
     keras.utils.set_random_seed(0)
     models = {"classifier": build_classifier("transformer", 40, 3, embed_dim=16, num_heads=2,
-                                             intermediate_dim=32),
+                                             intermediate_dim=32, bigram_buckets=64),
               "translator": build_transformer_translator(40, 30, embed_dim=16, num_heads=2,
                                                          intermediate_dim=32, num_blocks=1)}
     rng, cases, expected = np.random.default_rng(0), [], {}
