@@ -15,12 +15,13 @@ def test_buckets_match_the_formula_without_int32_overflow(num_buckets):
                                   reference_buckets(ids, num_buckets))
 
 
-def test_embeds_scaled_bucket_rows_and_zeroes_padding():
+@pytest.mark.parametrize("scale", [True, False])
+def test_embeds_bucket_rows_and_zeroes_padding(scale):
     ids = np.array([[5, 3, 9, 0], [1, 0, 0, 0]])
-    layer = BigramEmbedding(num_buckets=50, embed_dim=6)
+    layer = BigramEmbedding(num_buckets=50, embed_dim=6, scale=scale)
     output = layer(ids)
-    table = numpy(layer.embedding.embeddings)
-    expected = table[reference_buckets(ids, 50)] * np.sqrt(6) * (ids != 0)[..., None]
+    table = numpy(layer.embedding.embeddings) * (np.sqrt(6) if scale else 1.0)
+    expected = table[reference_buckets(ids, 50)] * (ids != 0)[..., None]
     np.testing.assert_allclose(numpy(output), expected, atol=1e-6)
     assert numpy(output._keras_mask).tolist() == (ids != 0).tolist()
 

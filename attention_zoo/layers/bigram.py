@@ -41,12 +41,14 @@ def bigram_buckets(token_ids, num_buckets):
 class BigramEmbedding(keras.layers.Layer):
     """Token ids (batch, length) -> (batch, length, embed_dim) embeddings of their hashed bigrams.
 
-    Scaled by sqrt(embed_dim) like `TokenAndPositionEmbedding`, so the two can be added
-    (`keras.layers.Add` keeps the padding mask). Hash collisions share a row: more buckets,
-    fewer collisions, `num_buckets * embed_dim` more weights.
+    With `scale=True` the rows are multiplied by sqrt(embed_dim) like `TokenAndPositionEmbedding`'s,
+    so the two can be added (`keras.layers.Add` keeps the padding mask); `scale=False` matches a
+    plain `keras.layers.Embedding`. Hash collisions share a row: more buckets, fewer collisions,
+    `num_buckets * embed_dim` more weights.
     """
 
-    def __init__(self, num_buckets, embed_dim, embeddings_initializer="uniform", **kwargs):
+    def __init__(self, num_buckets, embed_dim, scale=True, embeddings_initializer="uniform",
+                 **kwargs):
         super().__init__(**kwargs)
         for name, number in (("num_buckets", num_buckets), ("embed_dim", embed_dim)):
             check_positive_int(name, number)
@@ -55,6 +57,7 @@ class BigramEmbedding(keras.layers.Layer):
                              f"received num_buckets={num_buckets}")
         self.num_buckets = num_buckets
         self.embed_dim = embed_dim
+        self.scale = scale
         self.embeddings_initializer = keras.initializers.get(embeddings_initializer)
         self.embedding = keras.layers.Embedding(
             num_buckets, embed_dim, embeddings_initializer=self.embeddings_initializer,
@@ -69,8 +72,9 @@ class BigramEmbedding(keras.layers.Layer):
 
     def call(self, token_ids):
         embedded = self.embedding(bigram_buckets(token_ids, self.num_buckets))
-        not_padding = ops.cast(masking.padding_mask(token_ids), embedded.dtype)[..., None]
-        return embedded * ops.cast(math.sqrt(self.embed_dim), embedded.dtype) * not_padding
+        if self.scale:
+            embedded = embedded * ops.cast(math.sqrt(self.embed_dim), embedded.dtype)
+        return embedded * ops.cast(masking.padding_mask(token_ids), embedded.dtype)[..., None]
 
     def compute_mask(self, token_ids, mask=None):
         return masking.padding_mask(token_ids)
@@ -80,5 +84,5 @@ class BigramEmbedding(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "num_buckets": self.num_buckets,
-                "embed_dim": self.embed_dim,
+                "embed_dim": self.embed_dim, "scale": self.scale,
                 "embeddings_initializer": keras.initializers.serialize(self.embeddings_initializer)}

@@ -24,7 +24,8 @@ def build_classifier(kind, vocab_size, num_classes, embed_dim=64, num_heads=4,
     """Token ids (batch, length; 0 = padding) -> class logits.
 
     With `bigram_buckets` > 0, a `BigramEmbedding` of that many hashed word-pair rows is added to
-    the token embedding (both models), so attention sees "not good" apart from "good".
+    the token embedding (both models; scaled like it), so attention sees "not good" apart from
+    "good".
 
     "transformer": TokenAndPositionEmbedding, `num_blocks` TransformerEncoderBlocks (masked
     multi-head self-attention; `attention_dropout` on their attention weights, 0 keeps the fused
@@ -37,14 +38,14 @@ def build_classifier(kind, vocab_size, num_classes, embed_dim=64, num_heads=4,
     tokens = keras.Input((None,), dtype="int32", name="tokens")
     if kind == "transformer":
         x = layers.TokenAndPositionEmbedding(vocab_size, embed_dim, name="embedding")(tokens)
-        x = keras.layers.Dropout(dropout)(_with_bigrams(x, tokens, bigram_buckets))
+        x = keras.layers.Dropout(dropout)(_with_bigrams(x, tokens, bigram_buckets, scale=True))
         for i in range(num_blocks):
             x = layers.TransformerEncoderBlock(num_heads, intermediate_dim, dropout=dropout,
                                                attention_dropout=attention_dropout,
                                                name=f"encoder_block_{i}")(x)
     else:
         x = keras.layers.Embedding(vocab_size, embed_dim, mask_zero=True, name="embedding")(tokens)
-        x = keras.layers.Dropout(dropout)(_with_bigrams(x, tokens, bigram_buckets))
+        x = keras.layers.Dropout(dropout)(_with_bigrams(x, tokens, bigram_buckets, scale=False))
         x = keras.layers.Bidirectional(keras.layers.GRU(units, return_sequences=True),
                                        name="bigru")(x)
     pooled, _ = layers.AttentionPooling(embed_dim, name="pooling")(x)
@@ -53,10 +54,11 @@ def build_classifier(kind, vocab_size, num_classes, embed_dim=64, num_heads=4,
     return keras.Model(tokens, logits, name=f"{kind.replace('-', '_')}_classifier")
 
 
-def _with_bigrams(embedded, tokens, buckets):
+def _with_bigrams(embedded, tokens, buckets, scale):
     if not buckets:
         return embedded
-    bigrams = layers.BigramEmbedding(buckets, embedded.shape[-1], name="bigram_embedding")(tokens)
+    bigrams = layers.BigramEmbedding(buckets, embedded.shape[-1], scale=scale,
+                                     name="bigram_embedding")(tokens)
     return keras.layers.Add(name="add_bigrams")([embedded, bigrams])
 
 
