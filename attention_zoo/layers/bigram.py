@@ -9,11 +9,12 @@ same signal. Pairs are hashed into `num_buckets` rows, so no pair vocabulary is 
 The first token pairs with id 0 (the start). Padding (id 0) embeds to zeros and is masked.
 
 >>> import numpy as np
+>>> from keras.ops import convert_to_numpy
 >>> embed = BigramEmbedding(num_buckets=1000, embed_dim=8)
->>> y = embed(np.array([[5, 9, 0]]))
->>> tuple(y.shape), float(np.abs(np.asarray(y)[0, 2]).sum())
+>>> y = convert_to_numpy(embed(np.array([[5, 9, 0]])))
+>>> y.shape, float(np.abs(y[0, 2]).sum())
 ((1, 3, 8), 0.0)
->>> np.asarray(bigram_buckets(np.array([[5, 9, 0]]), 1000)).tolist()
+>>> convert_to_numpy(bigram_buckets(np.array([[5, 9, 0]]), 1000)).tolist()
 [[5, 204, 351]]
 """
 
@@ -41,10 +42,10 @@ def bigram_buckets(token_ids, num_buckets):
 class BigramEmbedding(keras.layers.Layer):
     """Token ids (batch, length) -> (batch, length, embed_dim) embeddings of their hashed bigrams.
 
-    With `scale=True` the rows are multiplied by sqrt(embed_dim) like `TokenAndPositionEmbedding`'s,
-    so the two can be added (`keras.layers.Add` keeps the padding mask); `scale=False` matches a
-    plain `keras.layers.Embedding`. Hash collisions share a row: more buckets, fewer collisions,
-    `num_buckets * embed_dim` more weights.
+    With `scale=True` the rows are multiplied by sqrt(embed_dim), as `TokenAndPositionEmbedding`
+    does, so the two can be added (`keras.layers.Add` keeps the padding mask); `scale=False`
+    matches a plain `keras.layers.Embedding`. Hash collisions share a row: more buckets, fewer
+    collisions, `num_buckets * embed_dim` more weights.
     """
 
     def __init__(self, num_buckets, embed_dim, scale=True, embeddings_initializer="uniform",
