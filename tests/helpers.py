@@ -78,8 +78,8 @@ def separable_sentiment_run(model, *flags):
         "--backend", BACKEND, "--dataset", "tsv", "--data", str(folder / "reviews.tsv"),
         "--model", model, "--epochs", "6", "--batch-size", "32",
         "--sequence-length", "24", "--vocabulary-size", "200", "--embed-dim", "16",
-        "--num-heads", "2", "--intermediate-dim", "32", "--units", "16", "--bigram-buckets", "256",
-        "--dropout", "0.0",
-        "--learning-rate", "1e-2", "--validation-size", "60", "--test-size", "100",
+        "--num-heads", "2", "--intermediate-dim", "32", "--units", "16",
+        "--bigram-buckets", "256", "--dropout", "0.0", "--learning-rate", "1e-2",
+        "--validation-size", "60", "--test-size", "100",
         "--output-dir", str(folder / "out"), "--name", "model", "--json", *flags])
     return (*recipe.train(args), folder / "out" / "model")

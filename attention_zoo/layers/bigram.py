@@ -24,7 +24,7 @@ import keras
 from keras import ops
 
 from attention_zoo.layers import masking
-from attention_zoo.layers.validation import check_positive_int
+from attention_zoo.layers.validation import check_positive_int, check_token_ids_shape
 
 MULTIPLIER = 2039
 MAX_BUCKETS = (2**31 - 1) // MULTIPLIER  # keeps every intermediate of the hash inside int32
@@ -66,9 +66,7 @@ class BigramEmbedding(keras.layers.Layer):
         self.supports_masking = True
 
     def build(self, input_shape):
-        if len(input_shape) != 2:
-            raise ValueError(f"token ids must have rank 2 (batch, length); received "
-                             f"shape {tuple(input_shape)}")
+        check_token_ids_shape(input_shape)
         self.embedding.build(input_shape)
 
     def call(self, token_ids):

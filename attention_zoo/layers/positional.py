@@ -15,7 +15,7 @@ import keras
 from keras import ops
 
 from attention_zoo.layers import masking
-from attention_zoo.layers.validation import check_positive_int
+from attention_zoo.layers.validation import check_positive_int, check_token_ids_shape
 
 
 @keras.saving.register_keras_serializable(package="attention_zoo")
@@ -89,9 +89,7 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
         self.supports_masking = mask_zero
 
     def build(self, input_shape):
-        if len(input_shape) != 2:
-            raise ValueError(f"token ids must have rank 2 (batch, length); received "
-                             f"shape {tuple(input_shape)}")
+        check_token_ids_shape(input_shape)
         self.token_embedding.build(input_shape)
 
     def call(self, token_ids, start_index=0, reverse=False):
