@@ -84,3 +84,17 @@ def test_bad_flags_are_named():
         compare.main(["--steps", "1"])
     with pytest.raises(ValueError, match="--models"):
         compare.main(["--models", "/nonexistent/model.keras"])
+
+
+def test_models_come_from_paths_or_a_manifest_and_none_is_said(tmp_path, capsys):
+    run = tmp_path / "runs" / "tiny"
+    run.mkdir(parents=True)
+    build_model().save(str(run / "model.keras"))
+    (tmp_path / "runs" / "manifest.json").write_text(json.dumps({"tiny": {}}))
+    from_manifest = compare.model_paths(manifest=str(tmp_path / "runs" / "manifest.json"))
+    assert from_manifest == {"tiny": str(run / "model.keras")}
+    assert compare.model_paths(paths=[str(run)]) == from_manifest  # a run folder is a model too
+    missing = str(tmp_path / "nowhere" / "manifest.json")
+    assert compare.model_paths(manifest=missing) == {}
+    assert f"no models for the portability matrix: {missing} does not exist" in (
+        capsys.readouterr().err)

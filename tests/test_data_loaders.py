@@ -160,3 +160,76 @@ def test_shared_spa_eng_copy_has_a_held_out_test_split():
                                                            "eng-spa.tsv.gz"), verbose=0)
     assert len(splits.test) == 2000 and len(splits.train) > 100000
     assert not {s for s, _ in splits.test} & {s for s, _ in splits.train}
+
+
+# --- bad input files give clear errors, never a silently wrong dataset ----------------------
+
+def reviews(count):
+    return "".join(f"{i % 2}\treview number {i}\n" for i in range(count))
+
+
+def test_sentiment_header_line_is_skipped_not_a_class(tmp_path):
+    path = write(tmp_path / "reviews.tsv", "label\tsentence\n" + reviews(20))
+    with pytest.warns(UserWarning, match=r"reviews.tsv:1: skipping the header line"):
+        splits = load_sentiment("tsv", data=path, validation_size=4, test_size=4)
+    assert splits.class_names == ["0", "1"]
+    assert len(splits.train) + len(splits.validation) + len(splits.test) == 20
+
+
+def test_translation_header_line_is_skipped(tmp_path):
+    pairs = "".join(f"sentence {i}\tSatz {i}\n" for i in range(30))
+    path = write(tmp_path / "pairs.tsv", "english\tgerman\n" + pairs)
+    with pytest.warns(UserWarning, match=r"pairs.tsv:1: skipping the header line"):
+        splits = load_translation("tsv", data=path, validation_size=5, test_size=5)
+    assert ("english", "german") not in splits.train + splits.validation + splits.test
+    assert len(splits.train) == 20
+
+
+def test_a_first_line_that_is_data_is_kept(tmp_path):
+    path = write(tmp_path / "pairs.tsv", "one\teins\ntwo\tzwei\n")
+    assert read_tsv(path, columns=2) == [("one", "eins"), ("two", "zwei")]
+
+
+def test_one_class_is_refused(tmp_path):
+    path = write(tmp_path / "reviews.tsv", "".join(f"1\treview {i}\n" for i in range(30)))
+    with pytest.raises(ValueError, match=r"at least 2 classes.*received 1: \['1'\]"):
+        load_sentiment("tsv", data=path, validation_size=5, test_size=5)
+
+
+@pytest.mark.parametrize("validation_size,test_size,message", [
+    (2500, 2500, r"validation_size=2500 \+ test_size=2500 must leave training examples of "
+                 r"the 60"),
+    (0, 10, r"validation_size must be >= 1; received validation_size=0"),
+    (10, 0, r"test_size must be >= 1; received test_size=0"),
+])
+def test_sentiment_split_sizes_that_do_not_fit_are_refused(tmp_path, validation_size,
+                                                           test_size, message):
+    path = write(tmp_path / "reviews.tsv", reviews(60))
+    with pytest.raises(ValueError, match=message):
+        load_sentiment("tsv", data=path, validation_size=validation_size, test_size=test_size)
+
+
+@pytest.mark.parametrize("sources", [1, 2, 3, 10])
+def test_split_by_source_with_repeated_sources_never_raises_index_error(sources):
+    pairs = [(f"source {i % sources}", f"target {i}") for i in range(40)]
+    if sources < 3:  # test and validation take a source each; train needs one more
+        with pytest.raises(ValueError, match=rf"{sources} distinct source"):
+            split_by_source(pairs, validation_size=5, test_size=5, seed=0)
+    else:
+        splits = split_by_source(pairs, validation_size=5, test_size=5, seed=0)
+        assert splits.train and len(splits.test) == 5 and len(splits.validation) == 5
+
+
+def test_translation_tsv_whose_sources_all_repeat_is_refused(tmp_path):
+    path = write(tmp_path / "pairs.tsv", "".join(f"hello\thallo {i}\n" for i in range(50)))
+    with pytest.raises(ValueError, match="1 distinct source"):
+        load_translation("tsv", data=path, validation_size=5, test_size=5)
+
+
+@pytest.mark.parametrize("gzipped", [False, True])
+def test_invalid_utf8_names_file_and_line(tmp_path, gzipped):
+    path = tmp_path / ("bad.tsv.gz" if gzipped else "bad.tsv")
+    content = b"one\teins\ntwo\tzwei\nthree\tdr\xff\xfei\n"
+    path.write_bytes(gzip.compress(content) if gzipped else content)
+    with pytest.raises(ValueError, match=r"bad.tsv(.gz)?:3: not valid UTF-8"):
+        read_tsv(str(path), columns=2)
