@@ -9,8 +9,10 @@ shipped models.
 """
 
 import contextlib
+import ctypes
 import json
 import os
+import shutil
 import tempfile
 
 
@@ -96,6 +98,59 @@ def replacing(path, suffix=""):
     finally:
         if os.path.exists(temporary):
             os.remove(temporary)
+
+
+@contextlib.contextmanager
+def replacing_folder(path):
+    """Yields a new temporary folder next to `path`; when the block completes, that folder takes
+    the place of `path` whole, so `path` is always either the complete old folder or the
+    complete new one, also when the process is killed (SIGKILL) at any point.
+
+    The swap is one atomic exchange of the two folders (Linux `renameat2(RENAME_EXCHANGE)`),
+    after which the old folder is deleted. Where that call is missing, the old folder is
+    renamed aside first: a kill between that rename and the next leaves it complete under
+    `.old-<name>-*` next to `path`. On an error in the block the new folder is removed and
+    `path` is untouched.
+
+    >>> import os, tempfile
+    >>> run = os.path.join(tempfile.mkdtemp(), "run")
+    >>> with replacing_folder(run) as folder:
+    ...     write_json(os.path.join(folder, "metrics.json"), {"bleu": 30.1})
+    >>> os.listdir(run)
+    ['metrics.json']
+    """
+    path = os.path.abspath(path)
+    parent, name = os.path.split(path)
+    os.makedirs(parent, exist_ok=True)
+    temporary = tempfile.mkdtemp(dir=parent, prefix=f".tmp-{name}-")
+    try:
+        yield temporary
+        os.chmod(temporary, 0o777 & ~_umask())  # mkdtemp makes it private; use the usual mode
+        if not os.path.exists(path):
+            os.rename(temporary, path)
+        elif not _exchange(temporary, path):
+            aside = tempfile.mkdtemp(dir=parent, prefix=f".old-{name}-")
+            os.rename(path, os.path.join(aside, name))
+            os.rename(temporary, path)
+            shutil.rmtree(aside)
+    finally:
+        shutil.rmtree(temporary, ignore_errors=True)  # after an exchange: the old folder
+
+
+def _exchange(first, second):
+    """Atomically swaps two paths (Linux renameat2 with RENAME_EXCHANGE); False where the
+    system or the file system does not offer it."""
+    rename_at = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
+    if rename_at is None:
+        return False
+    current_directory, exchange = -100, 2  # AT_FDCWD, RENAME_EXCHANGE
+    if rename_at(current_directory, os.fsencode(first), current_directory,
+                 os.fsencode(second), exchange) == 0:
+        return True
+    error = ctypes.get_errno()
+    if error in (38, 22, 95):  # ENOSYS, EINVAL, EOPNOTSUPP: not offered here
+        return False
+    raise OSError(error, os.strerror(error), second)
 
 
 def _umask():

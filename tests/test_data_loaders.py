@@ -78,7 +78,7 @@ def test_bad_arguments_name_what_was_expected():
         load_translation("wmt")
     with pytest.raises(ValueError, match="needs data=PATH"):
         load_translation("tsv")
-    with pytest.raises(ValueError, match="validation_size \\+ test_size must be smaller"):
+    with pytest.raises(ValueError, match="validation_size=2 \\+ test_size=2 must leave training"):
         split_by_source([("a", "b")] * 3, 2, 2, seed=0)
 
 
@@ -144,9 +144,10 @@ def test_sentiment_from_tsv_folder_and_file(tmp_path):
     assert splits.class_names == ["0", "1"]
     assert (len(splits.train), len(splits.validation)) == (16, 4)
     assert splits.test == [("good", 1), ("bad", 0)]
-    single = load_sentiment("tsv", data=str(tmp_path / "test.tsv"), validation_size=0,
+    write(tmp_path / "three.tsv", "1\tgood\n0\tbad\n1\tfine\n")
+    single = load_sentiment("tsv", data=str(tmp_path / "three.tsv"), validation_size=1,
                             test_size=1)
-    assert len(single.train) == 1 and len(single.test) == 1
+    assert len(single.train) == len(single.validation) == len(single.test) == 1
 
 
 def test_sentiment_folder_without_data_says_what_it_needs(tmp_path):

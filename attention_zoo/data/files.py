@@ -11,6 +11,7 @@
 import gzip
 import os
 import unicodedata
+import warnings
 
 import keras
 
@@ -24,23 +25,43 @@ def normalize_text(text):
     return unicodedata.normalize("NFC", text)
 
 
-def read_tsv(path, columns):
+def read_tsv(path, columns, is_header=None):
     """The first `columns` tab-separated fields of every non-empty line (gzip if `.gz`), NFC
-    normalized; extra columns are ignored. A line with fewer fields raises a ValueError naming
-    the file and line number."""
+    normalized; extra columns are ignored. A line with fewer fields, or bytes that are not UTF-8,
+    raise a ValueError naming the file and line number. When `is_header(fields)` is true for the
+    first non-empty line, that line is skipped with a warning naming it."""
     opener = gzip.open if str(path).endswith(".gz") else open
     rows = []
-    with opener(path, "rt", encoding="utf-8") as lines:
-        for number, line in enumerate(lines, start=1):
-            line = line.rstrip("\r\n")
+    with opener(path, "rb") as lines:
+        for number, raw in enumerate(lines, start=1):
+            line = _decoded(raw, path, number).rstrip("\r\n")
             if not line.strip():
                 continue
             fields = line.split("\t")
             if len(fields) < columns or not all(f.strip() for f in fields[:columns]):
                 raise ValueError(f"{path}:{number}: expected {columns} non-empty tab-separated "
                                  f"fields, received {len(fields)}: {line[:80]!r}")
-            rows.append(tuple(normalize_text(f.strip()) for f in fields[:columns]))
+            fields = tuple(normalize_text(f.strip()) for f in fields[:columns])
+            if not rows and is_header is not None and is_header(fields):
+                warnings.warn(f"{path}:{number}: skipping the header line {line[:80]!r}",
+                              stacklevel=2)
+                is_header = None
+                continue
+            rows.append(fields)
     return rows
+
+
+def column_names_only(names):
+    """An `is_header` for read_tsv: true when every field, lowercased, is one of `names`."""
+    return lambda fields: all(field.lower() in names for field in fields)
+
+
+def _decoded(raw, path, number):
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path}:{number}: not valid UTF-8 ({error.reason} at byte "
+                         f"{error.start}): {raw[:80]!r}") from None
 
 
 def download(url, fname, cache_dir=None):

@@ -22,6 +22,9 @@ from attention_zoo.data.splits import Splits, split_examples
 DATASETS = ("imdb", "tsv")
 IMDB_URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
 IMDB_CLASSES = ["neg", "pos"]
+# A first line whose label field is one of these is a header ("label<TAB>sentence"), not data.
+LABEL_COLUMN_NAMES = {"label", "labels", "class", "classes", "sentiment", "polarity", "target",
+                      "category", "y"}
 
 
 def load_sentiment(dataset="imdb", data=None, validation_size=2500, test_size=2500, seed=0,
@@ -31,7 +34,8 @@ def load_sentiment(dataset="imdb", data=None, validation_size=2500, test_size=25
     `data` may be an aclImdb folder ({train,test}/{pos,neg}/*.txt), a folder holding
     train.tsv[.gz] and test.tsv[.gz] (`label<TAB>text`), or one such TSV file. With a train/test
     pair, validation is cut from train and test is the given test set; a single file is split
-    with `seed`. Without `data`, "imdb" downloads IMDB_URL.
+    with `seed`. Without `data`, "imdb" downloads IMDB_URL. A header line is skipped with a
+    warning; fewer than 2 classes, or sizes that leave a split empty, raise a ValueError.
     """
     if dataset not in DATASETS:
         raise ValueError(f"dataset must be one of {DATASETS}; received {dataset!r}")
@@ -44,11 +48,11 @@ def load_sentiment(dataset="imdb", data=None, validation_size=2500, test_size=25
                            IMDB_CLASSES, validation_size, seed)
     if os.path.isdir(data):
         train, test = _labeled_tsv(_find(data, "train")), _labeled_tsv(_find(data, "test"))
-        names = _class_names(train + test)
+        names = _class_names(train + test, data)
         return _train_test(_as_ids(train, names), _as_ids(test, names), names, validation_size,
                            seed)
     examples = _labeled_tsv(data)
-    names = _class_names(examples)
+    names = _class_names(examples, data)
     splits = split_examples(_as_ids(examples, names), validation_size, test_size, seed)
     splits.class_names = names
     return splits
@@ -63,8 +67,8 @@ def _read_acl_imdb(folder, split):
     examples = []
     for label, name in enumerate(IMDB_CLASSES):
         for path in sorted(glob.glob(os.path.join(folder, split, name, "*.txt"))):
-            with open(path, encoding="utf-8") as file:
-                examples.append((clean_review(file.read()), label))
+            with open(path, "rb") as file:
+                examples.append((clean_review(_decoded(file.read(), path)), label))
     return examples
 
 
@@ -76,15 +80,28 @@ def _find(folder, split):
                             f"aclImdb folder with {split}/pos and {split}/neg")
 
 
+def _decoded(raw, path):
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[:error.start].count(b"\n") + 1
+        raise ValueError(f"{path}:{line}: not valid UTF-8 ({error.reason})") from None
+
+
 def _labeled_tsv(path):
-    return [(clean_review(text), label) for label, text in read_tsv(path, columns=2)]
+    return [(clean_review(text), label) for label, text in read_tsv(
+        path, columns=2, is_header=lambda fields: fields[0].lower() in LABEL_COLUMN_NAMES)]
 
 
-def _class_names(examples):
-    """Sorted labels; numerically when every label is an integer."""
+def _class_names(examples, source):
+    """Sorted labels; numerically when every label is an integer. Fewer than 2 raise."""
     labels = {label for _, label in examples}
     numeric = all(label.lstrip("-").isdigit() for label in labels)
-    return sorted(labels, key=int if numeric else str)
+    names = sorted(labels, key=int if numeric else str)
+    if len(names) < 2:
+        raise ValueError(f"a classifier needs examples of at least 2 classes; {source} has "
+                         f"{len(names)}: received {len(names)}: {names}")
+    return names
 
 
 def _as_ids(examples, class_names):
@@ -93,6 +110,6 @@ def _as_ids(examples, class_names):
 
 
 def _train_test(train, test, class_names, validation_size, seed):
-    splits = split_examples(train, validation_size, 0, seed)
+    splits = split_examples(train, validation_size, 0, seed, minimum_test_size=0)
     return Splits(train=splits.train, validation=splits.validation, test=test,
                   class_names=class_names)

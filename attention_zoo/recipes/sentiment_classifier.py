@@ -117,20 +117,17 @@ def train(args):
     return model, tokenizer, results
 
 
-if __name__ == "__main__":
-    main()
-
-
 def save_run(folder, model, tokenizer, config, results, history):
-    """Everything a run produces, each file written atomically; the model last, so a folder
-    with a model.keras is complete; then the run's entry in the manifest next to the folder."""
+    """Everything a run produces, written into a new folder that then replaces `folder` whole
+    (an earlier run there stays complete until then); then the run's entry in the manifest."""
     from attention_zoo import data, plots, saving
 
-    data.save_vocabulary(tokenizer, os.path.join(folder, "vocabulary.txt"))
-    saving.write_json(os.path.join(folder, "config.json"), config)
-    saving.write_json(os.path.join(folder, "metrics.json"), results)
-    plots.training_curves(history, os.path.join(folder, "training_curves.png"))
-    saving.save_model(model, os.path.join(folder, "model.keras"))
+    with saving.replacing_folder(folder) as new:
+        data.save_vocabulary(tokenizer, os.path.join(new, "vocabulary.txt"))
+        saving.write_json(os.path.join(new, "config.json"), config)
+        saving.write_json(os.path.join(new, "metrics.json"), results)
+        plots.training_curves(history, os.path.join(new, "training_curves.png"))
+        saving.save_model(model, os.path.join(new, "model.keras"))
     saving.record_run(folder, config, results)
 
 
@@ -162,3 +159,7 @@ def classify(model_path, texts, top_tokens=5):
                         "attended": [(tokenizer.id_to_token(sequence[i]),
                                       round(float(weights[row, i]), 4)) for i in order]})
     return results
+
+
+if __name__ == "__main__":
+    main()

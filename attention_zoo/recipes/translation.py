@@ -145,19 +145,20 @@ def encode_texts(tokenizer, texts, max_length):
 
 
 def save_run(folder, model, tokenizers, config, results, history, heatmap_pairs):
-    """Everything a run produces, each file written atomically; the model last, so a folder
-    with a model.keras is complete; then the run's entry in the manifest next to the folder."""
+    """Everything a run produces, written into a new folder that then replaces `folder` whole
+    (an earlier run there stays complete until then); then the run's entry in the manifest."""
     from attention_zoo import data, plots, saving
 
-    for side, tokenizer in zip(("source", "target"), tokenizers):
-        data.save_vocabulary(tokenizer, os.path.join(folder, f"{side}_vocabulary.txt"))
-    saving.write_json(os.path.join(folder, "config.json"), config)
-    saving.write_json(os.path.join(folder, "metrics.json"), results)
-    plots.training_curves(history, os.path.join(folder, "training_curves.png"))
-    for i, (source, translation) in enumerate(heatmap_pairs):
-        attention_heatmap(model, tokenizers, source, translation, config["max_length"],
-                          os.path.join(folder, f"attention_{i}.png"))
-    saving.save_model(model, os.path.join(folder, "model.keras"))
+    with saving.replacing_folder(folder) as new:
+        for side, tokenizer in zip(("source", "target"), tokenizers):
+            data.save_vocabulary(tokenizer, os.path.join(new, f"{side}_vocabulary.txt"))
+        saving.write_json(os.path.join(new, "config.json"), config)
+        saving.write_json(os.path.join(new, "metrics.json"), results)
+        plots.training_curves(history, os.path.join(new, "training_curves.png"))
+        for i, (source, translation) in enumerate(heatmap_pairs):
+            attention_heatmap(model, tokenizers, source, translation, config["max_length"],
+                              os.path.join(new, f"attention_{i}.png"))
+        saving.save_model(model, os.path.join(new, "model.keras"))
     saving.record_run(folder, config, results)
 
 
