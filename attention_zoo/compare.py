@@ -11,8 +11,8 @@ reports the outputs' max abs difference from the other backends, forward latency
 time (medians after warm-up), tokens/s, the first forward and train step (compile) times, peak
 memory, and the loss after `--steps` identical SGD steps on one batch.
 
-The portability matrix saves every model of `--models` (default: the shipped saved_models/) on
-each backend, loads every copy on every backend and compares its predictions with the saving
+The portability matrix saves every model of `--models` (or of the runs a `--manifest` lists;
+default: the shipped saved_models/manifest.json) on each backend, loads every copy on every backend and compares its predictions with the saving
 backend's.
 
 Writes compare.json, compare.md and compare.png into `--output-dir`; prints the markdown tables,
@@ -20,7 +20,6 @@ then one JSON line (only that with --json).
 """
 
 import argparse
-import glob
 import json
 import os
 import platform
@@ -37,7 +36,7 @@ WORKLOADS = ("layers", "seq2seq", "classifier", "transformer")
 VOCABULARY = 256
 TOLERANCE = 1e-4  # max abs difference under which two backends' outputs count as the same
 PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHIPPED_MODELS = os.path.join(PACKAGE_ROOT, "saved_models")
+SHIPPED_MANIFEST = os.path.join(PACKAGE_ROOT, "saved_models", "manifest.json")
 
 
 # --- what runs inside one backend's process -------------------------------------------------
@@ -232,14 +231,25 @@ def model_name(path):
     return os.path.splitext(os.path.basename(path))[0]
 
 
-def model_paths(paths=None):
-    """{name: absolute path} of `paths`, by default of every model in saved_models/."""
+def model_paths(paths=None, manifest=SHIPPED_MANIFEST):
+    """{name: absolute path} of the models for the portability matrix: `paths` (.keras files,
+    or run folders holding a model.keras) when given, else every run listed in `manifest` (a
+    manifest.json next to its run folders, as the recipes write). Says on stderr when there is
+    no manifest to read."""
     if paths is None:
-        paths = sorted(glob.glob(os.path.join(SHIPPED_MODELS, "*", "model.keras")))
-    missing = [path for path in paths if not os.path.isfile(path)]
+        if not os.path.isfile(manifest):
+            print(f"no models for the portability matrix: {manifest} does not exist; pass "
+                  f"--models FILE_OR_FOLDER... or --manifest FILE", file=sys.stderr)
+            return {}
+        folder = os.path.dirname(os.path.abspath(manifest))
+        paths = [os.path.join(folder, name) for name in saving.read_json(manifest)]
+    files = [os.path.join(path, "model.keras") if os.path.isdir(path) else path
+             for path in paths]
+    missing = [path for path in files if not os.path.isfile(path)]
     if missing:
-        raise ValueError(f"--models must be existing .keras files; received missing {missing}")
-    return {model_name(path): os.path.abspath(path) for path in paths}
+        raise ValueError(f"--models / --manifest must name existing .keras files or run "
+                         f"folders; received missing {missing}")
+    return {model_name(path): os.path.abspath(path) for path in files}
 
 
 def machine():
@@ -325,8 +335,10 @@ def make_parser():
                         help="timed forward passes and identical training steps (>= 2)")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--length", type=int, default=32, help="tokens per sequence")
-    parser.add_argument("--models", nargs="*", help="model.keras files for the portability "
-                        "matrix (default: every model in saved_models/; none: skip it)")
+    parser.add_argument("--models", nargs="*", help="model.keras files or run folders for the "
+                        "portability matrix (none: skip it); default: the runs of --manifest")
+    parser.add_argument("--manifest", default=SHIPPED_MANIFEST,
+                        help="a manifest.json of run folders (default: the shipped models')")
     parser.add_argument("--output-dir", default=os.path.join("runs", "compare"))
     parser.add_argument("--json", action="store_true", help="print only the JSON line")
     return parser
@@ -339,7 +351,7 @@ def main(argv=None):
     backends = args.backends or backend.installed()
     log = (lambda *_: None) if args.json else (lambda message: print(message, flush=True))
     results = compare(backends, args.workloads, args.steps, args.batch_size, args.length,
-                      model_paths(args.models), os.path.abspath(args.output_dir), log)
+                      model_paths(args.models, args.manifest), os.path.abspath(args.output_dir), log)
     if not args.json:
         print(markdown(results))
     print(json.dumps(results))

@@ -66,7 +66,7 @@ def tokens_per_second(model, batches, steps):
 
     import keras
 
-    from attention_zoo.models import MaskedTokenCrossentropy
+    from attention_zoo.losses import MaskedTokenCrossentropy
 
     model.compile(keras.optimizers.Adam(1e-4), MaskedTokenCrossentropy(0.1))
     times, tokens = [], []

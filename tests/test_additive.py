@@ -24,14 +24,14 @@ def inputs(rng):
 def test_matches_numpy_with_mask(inputs):
     query, keys, values, mask = inputs
     layer = AdditiveAttention(units=8)
-    context, weights = layer(query, keys, values, keys_mask=mask, return_attention_scores=True)
+    context, weights = layer(query, values, keys, value_mask=mask, return_attention_scores=True)
     expected, expected_weights = additive_attention(query, keys, values, *weights_of(layer), mask)
     np.testing.assert_allclose(numpy(context), expected, atol=1e-5)
     np.testing.assert_allclose(numpy(weights), expected_weights, atol=1e-6)
     assert np.all(numpy(weights)[0, :, 3:] == 0)
 
 
-def test_single_query_and_values_default_to_keys(inputs):
+def test_single_query_and_key_defaults_to_value(inputs):
     query, keys, _, _ = inputs
     layer = AdditiveAttention(units=8)
     context, weights = layer(query[:, 0], keys, return_attention_scores=True)
@@ -44,7 +44,7 @@ def test_single_query_and_values_default_to_keys(inputs):
 def test_matches_keras_additive_attention_on_projected_inputs(inputs):
     query, keys, values, mask = inputs
     layer = AdditiveAttention(units=8)
-    ours = layer(query, keys, values, keys_mask=mask)
+    ours = layer(query, values, keys, key_mask=mask)
     theirs = keras.layers.AdditiveAttention(use_scale=True)
     projected_query, projected_keys = layer.query_dense(query), layer.key_dense(keys)
     theirs.build([projected_query.shape, values.shape, projected_keys.shape])
@@ -64,8 +64,8 @@ def test_keras_mask_of_keys_is_used():
 def test_gradients_finite_and_nonzero(inputs):
     query, keys, values, mask = inputs
     layer = AdditiveAttention(units=8)
-    layer(query, keys, values)
-    grads = input_gradients(lambda q, k, v: layer(q, k, v, keys_mask=mask), query, keys, values)
+    layer(query, values, keys)
+    grads = input_gradients(lambda q, k, v: layer(q, v, k, key_mask=mask), query, keys, values)
     for grad in grads:
         assert np.isfinite(grad).all() and np.abs(grad).sum() > 0
     assert np.all(grads[2][0, 3:] == 0)

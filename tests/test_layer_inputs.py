@@ -65,7 +65,7 @@ def test_bahdanau_decoder_applies_the_targets_keras_mask():
     # Over padded steps a masked RNN keeps its state: the output repeats the last real step.
     np.testing.assert_allclose(outputs[0, 2], outputs[0, 1], atol=1e-6)
     np.testing.assert_allclose(outputs[0, 3], outputs[0, 1], atol=1e-6)
-    explicit = numpy(decoder(numpy(embedded), encoder_outputs, targets_mask=ids != 0))
+    explicit = numpy(decoder(numpy(embedded), encoder_outputs, inputs_mask=ids != 0))
     np.testing.assert_allclose(explicit, outputs, atol=1e-6)
     assert not np.allclose(outputs[1, 2], outputs[1, 1])  # unpadded rows keep moving
 
@@ -73,8 +73,8 @@ def test_bahdanau_decoder_applies_the_targets_keras_mask():
 def test_bahdanau_decoder_old_mask_keyword_still_works_with_a_warning():
     ids, embedded, encoder_outputs = padded_targets()
     decoder = layers.BahdanauAttentionDecoder(units=4)
-    expected = numpy(decoder(numpy(embedded), encoder_outputs, targets_mask=ids != 0))
-    with pytest.warns(DeprecationWarning, match="mask= is deprecated; use targets_mask="):
+    expected = numpy(decoder(numpy(embedded), encoder_outputs, inputs_mask=ids != 0))
+    with pytest.warns(DeprecationWarning, match="mask= is deprecated; use inputs_mask="):
         old = numpy(decoder(numpy(embedded), encoder_outputs, mask=ids != 0))
     np.testing.assert_allclose(old, expected, atol=1e-6)
 
@@ -89,7 +89,7 @@ def test_float_token_inputs_keep_their_padding_mask():
     np.testing.assert_allclose(numpy(mean), numpy(full)[:, :2].mean(1), atol=1e-5)
     masked = keras.layers.Masking()(keras.Input((None, 6)))
     encoded = layers.SinusoidalPositionalEncoding()(masked)
-    assert keras.backend.get_keras_mask(encoded) is not None
+    assert getattr(encoded, "_keras_mask", None) is not None
 
 
 @pytest.mark.parametrize("make,message", [
@@ -115,6 +115,6 @@ def test_translating_ids_outside_the_source_vocabulary_raises(kind):
     model = (build_seq2seq(20, 30, embed_dim=8, units=8) if kind == "seq2seq" else
              build_transformer_translator(20, 30, embed_dim=8, num_heads=2, intermediate_dim=8,
                                           num_blocks=1))
-    with pytest.raises(ValueError, match=r"encoder_tokens must be in \[0, 20\) \(the model's "
-                                         r"source vocabulary\); received id 25"):
+    with pytest.raises(ValueError, match=r"encoder_tokens must be in \[0, 20\) "
+                                         r"\(vocab_size=20\); received id 25"):
         translate_tokens(model, np.array([[5, 25, 0]]), max_length=4)

@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 
 from attention_zoo import layers, metrics
-from attention_zoo.models import (MaskedTokenAccuracy, MaskedTokenCrossentropy,
-                                  build_transformer_translator, cross_attention)
-from attention_zoo.models.warmup_schedule import TransformerSchedule
+from attention_zoo.losses import MaskedTokenAccuracy, MaskedTokenCrossentropy
+from attention_zoo.models import build_transformer_translator, cross_attention
+from attention_zoo.schedules import TransformerSchedule
 from helpers import numpy
 
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from attention_zoo import data, saving
-from attention_zoo.models import (MaskedTokenAccuracy, MaskedTokenCrossentropy, build_seq2seq,
-                                  translate_tokens)
+from attention_zoo.losses import MaskedTokenAccuracy, MaskedTokenCrossentropy
+from attention_zoo.models import build_seq2seq, translate_tokens
 from attention_zoo.recipes import seq2seq_attention, transformer_translation, translation
 from helpers import BACKEND, numpy
 

@@ -153,9 +153,14 @@ class ScaledDotProductAttention(keras.layers.Layer):
     def compute_output_shape(self, query_shape, value_shape, key_shape=None):
         return tuple(query_shape[:-1]) + (value_shape[-1],)
 
-    def compute_output_spec(self, *args, **kwargs):
-        # Traced from call(), which knows the optional weights output.
-        return super(keras.layers.Layer, self).compute_output_spec(*args, **kwargs)
+    def compute_output_spec(self, query, value, key=None, return_attention_scores=False,
+                            **kwargs):
+        output = keras.KerasTensor(self.compute_output_shape(query.shape, value.shape),
+                                   self.compute_dtype)
+        if not return_attention_scores:
+            return output
+        return output, keras.KerasTensor((query.shape[0], query.shape[1], value.shape[1]),
+                                         self.compute_dtype)
 
     def get_config(self):
         return {**super().get_config(), "scale": self.scale, "dropout": self.dropout,

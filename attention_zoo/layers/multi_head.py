@@ -21,7 +21,7 @@ from keras import ops
 
 from attention_zoo.layers import masking
 from attention_zoo.layers.dot_product import scaled_dot_product_attention
-from attention_zoo.layers.validation import check_positive_int
+from attention_zoo.layers.validation import check_positive_int, known_value
 
 
 @keras.saving.register_keras_serializable(package="attention_zoo")
@@ -44,10 +44,16 @@ class MultiHeadAttention(keras.layers.Layer):
     cache if one was given.
 
     `cache` is a `(key_cache, value_cache)` pair of shape (batch, max_len, heads, dim). With
-    `cache_update_index=i`, the projections of `key`/`value` are written at position i and the
-    query attends over positions < i + q_len (causally with `use_causal_mask`). Without
-    `cache_update_index`, the cache is used as given: the precomputed keys/values of
-    `compute_cache(value)`, as for cross-attention over an encoder output.
+    `cache_update_index=i`, the projections of `key`/`value` are written at positions
+    [i, i + q_len) and the query attends over positions < i + q_len (causally with
+    `use_causal_mask`). The padding mask of this call's keys (Keras mask or `value_mask`/
+    `key_mask`) applies to the positions it writes; padded positions written by earlier calls
+    are not remembered by the cache: mask them with `attention_mask` (batch, q_len, max_len).
+    An index outside [0, max_len - q_len] raises a ValueError when it is known (a Python int,
+    or an eager tensor); under jit it is not checked, and the backends then clip the write
+    (JAX) or drop it (torch). Without `cache_update_index`, the cache is used as given: the
+    precomputed keys/values of `compute_cache(value)`, as for cross-attention over an encoder
+    output.
     """
 
     def __init__(self, num_heads, key_dim, value_dim=None, dropout=0.0, use_bias=True,
@@ -55,8 +61,9 @@ class MultiHeadAttention(keras.layers.Layer):
                  bias_initializer="zeros", **kwargs):
         super().__init__(**kwargs)
         for name, number in (("num_heads", num_heads), ("key_dim", key_dim),
-                             ("value_dim", value_dim or key_dim), ("output_dim", output_dim or 1)):
-            check_positive_int(name, number)
+                             ("value_dim", value_dim), ("output_dim", output_dim)):
+            if number is not None or name in ("num_heads", "key_dim"):
+                check_positive_int(name, number)
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1); received dropout={dropout}")
         self.num_heads = num_heads
@@ -116,8 +123,9 @@ class MultiHeadAttention(keras.layers.Layer):
         else:
             keys, values = self._update_cache(cache, key, value, cache_update_index)
             cache = (keys, values)
-            filled = ops.arange(ops.shape(keys)[1]) < cache_update_index + ops.shape(query)[1]
-            key_mask, causal_offset = filled[None, :], cache_update_index
+            key_mask = _cache_key_mask(key_mask, cache_update_index, ops.shape(key)[1],
+                                       ops.shape(keys)[0], ops.shape(keys)[1])
+            causal_offset = cache_update_index
         query_length, key_length = ops.shape(query)[1], ops.shape(keys)[1]
         mask = masking.combine_masks(query_mask, key_mask, attention_mask,
                                      query_length=query.shape[1], key_length=keys.shape[1])
@@ -150,6 +158,7 @@ class MultiHeadAttention(keras.layers.Layer):
 
     def _update_cache(self, cache, key, value, index):
         key_cache, value_cache = self._check_cache(cache)
+        _check_cache_index(index, key.shape[1], key_cache.shape[1])
         start = (0, index, 0, 0)
         return (ops.slice_update(key_cache, start, ops.cast(self.key_dense(key), key_cache.dtype)),
                 ops.slice_update(value_cache, start,
@@ -169,9 +178,17 @@ class MultiHeadAttention(keras.layers.Layer):
     def compute_output_shape(self, query_shape, value_shape, key_shape=None):
         return tuple(query_shape[:-1]) + (self.output_dim or query_shape[-1],)
 
-    def compute_output_spec(self, *args, **kwargs):
-        # Traced from call(), which knows the optional weights and cache outputs.
-        return super(keras.layers.Layer, self).compute_output_spec(*args, **kwargs)
+    def compute_output_spec(self, query, value, key=None, return_attention_scores=False,
+                            cache=None, **kwargs):
+        outputs = (keras.KerasTensor(self.compute_output_shape(query.shape, None),
+                                     self.compute_dtype),)
+        if return_attention_scores:
+            key_length = cache[0].shape[1] if cache is not None else (key or value).shape[1]
+            outputs += (keras.KerasTensor((query.shape[0], self.num_heads, query.shape[1],
+                                           key_length), self.compute_dtype),)
+        if cache is not None:
+            outputs += (tuple(keras.KerasTensor(part.shape, part.dtype) for part in cache),)
+        return outputs[0] if len(outputs) == 1 else outputs
 
     def get_config(self):
         return {**super().get_config(), "num_heads": self.num_heads, "key_dim": self.key_dim,
@@ -179,6 +196,28 @@ class MultiHeadAttention(keras.layers.Layer):
                 "output_dim": self.output_dim, "seed": self.seed,
                 "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
                 "bias_initializer": keras.initializers.serialize(self.bias_initializer)}
+
+
+def _cache_key_mask(step_mask, index, step_length, batch_size, cache_length):
+    """(batch, cache_length) bool: positions filled so far (< index + step_length), less the
+    padded keys of this step, which sit at [index, index + step_length)."""
+    filled = ops.arange(cache_length) < index + step_length
+    if step_mask is None:
+        return filled[None, :]
+    step_mask = ops.broadcast_to(ops.cast(step_mask, "int32"), (batch_size, step_length))
+    written = ops.slice_update(ops.ones((batch_size, cache_length), "int32"), (0, index),
+                               step_mask)
+    return ops.logical_and(filled[None, :], ops.cast(written, "bool"))
+
+
+def _check_cache_index(index, step_length, cache_length):
+    known = known_value(index)
+    if known is None or None in (step_length, cache_length):
+        return
+    if not 0 <= int(known) <= cache_length - step_length:
+        raise ValueError(f"cache_update_index must be in [0, {cache_length - step_length}] for "
+                         f"{step_length} new position(s) in a cache of {cache_length}; "
+                         f"received {int(known)}")
 
 
 def _check_shapes(query_shape, value_shape, key_shape):

@@ -13,6 +13,7 @@ import keras
 from keras import ops
 
 from attention_zoo.layers.additive import AdditiveAttention
+from attention_zoo.layers.validation import check_positive_int
 
 
 @keras.saving.register_keras_serializable(package="attention_zoo")
@@ -26,6 +27,7 @@ class AttentionPooling(keras.layers.Layer):
 
     def __init__(self, units, **kwargs):
         super().__init__(**kwargs)
+        check_positive_int("units", units)
         self.units = units
         self.attention = AdditiveAttention(units, dtype=self.dtype_policy, name="attention")
 
@@ -37,7 +39,7 @@ class AttentionPooling(keras.layers.Layer):
     def call(self, inputs, mask=None):
         query = ops.broadcast_to(ops.cast(self.query, inputs.dtype),
                                  (ops.shape(inputs)[0], ops.shape(inputs)[-1]))
-        return self.attention(query, inputs, keys_mask=mask, return_attention_scores=True)
+        return self.attention(query, inputs, value_mask=mask, return_attention_scores=True)
 
     def compute_mask(self, inputs, mask=None):
         return None

@@ -15,7 +15,8 @@ import keras
 from keras import ops
 
 from attention_zoo.layers import masking
-from attention_zoo.layers.validation import check_positive_int, check_token_ids_shape
+from attention_zoo.layers.validation import (check_positive_int, check_token_ids,
+                                             check_token_ids_shape)
 
 
 @keras.saving.register_keras_serializable(package="attention_zoo")
@@ -58,9 +59,15 @@ class SinusoidalPositionalEncoding(keras.layers.Layer):
 class TokenAndPositionEmbedding(keras.layers.Layer):
     """Token embedding times sqrt(embed_dim) plus the sinusoidal position encoding.
 
-    With `mask_zero=True`, token id 0 is padding and the output carries the padding mask.
-    `layer(hidden, reverse=True)` maps (..., embed_dim) hidden states to (..., vocab_size) logits
-    with the same embedding matrix (tied input and output embeddings).
+    With `mask_zero=True`, token id 0 is padding and the output carries the padding mask (for
+    int or float ids alike). `layer(hidden, reverse=True)` maps (..., embed_dim) hidden states
+    to (..., vocab_size) logits with the same embedding matrix (tied input and output
+    embeddings).
+
+    Ids outside [0, vocab_size) raise a ValueError in eager calls. Under jit (a compiled
+    `fit`/`predict`, `jax.jit`, `tf.function`) their values are not known and are not checked:
+    an out-of-range id then reads a clipped row or NaN, depending on the backend, as in
+    `keras.layers.Embedding`.
 
     >>> import numpy as np
     >>> embed = TokenAndPositionEmbedding(vocab_size=100, embed_dim=16)
@@ -96,21 +103,24 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
         if reverse:  # token_ids are hidden states: logits against the tied embedding matrix
             embeddings = ops.cast(self.token_embedding.embeddings, token_ids.dtype)
             return ops.matmul(token_ids, ops.transpose(embeddings))
+        check_token_ids(f"{self.name}: token ids", token_ids, self.vocab_size)
         embedded = self.token_embedding(token_ids)
         embedded = embedded * ops.cast(math.sqrt(self.embed_dim), embedded.dtype)
         return embedded + self.position_encoding(embedded, start_index=start_index)
 
     def compute_mask(self, token_ids, mask=None):
-        if "int" not in str(token_ids.dtype):  # reverse: the hidden states' mask goes through
+        if len(token_ids.shape) != 2:  # reverse: the hidden states' mask goes through
             return mask
         return masking.padding_mask(token_ids) if self.mask_zero else None
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape) + (self.embed_dim,)
 
-    def compute_output_spec(self, *args, **kwargs):
-        # Traced from call(), which also knows the reverse (logits) shape.
-        return super(keras.layers.Layer, self).compute_output_spec(*args, **kwargs)
+    def compute_output_spec(self, token_ids, start_index=0, reverse=False):
+        if reverse:
+            return keras.KerasTensor(tuple(token_ids.shape[:-1]) + (self.vocab_size,),
+                                     token_ids.dtype)
+        return keras.KerasTensor(self.compute_output_shape(token_ids.shape), self.compute_dtype)
 
     def get_config(self):
         return {**super().get_config(), "vocab_size": self.vocab_size,

@@ -30,7 +30,7 @@ import keras
 from keras import ops
 
 from attention_zoo.layers.additive import AdditiveAttention
-from attention_zoo.layers.validation import check_positive_int
+from attention_zoo.layers.validation import check_positive_int, renamed_keywords
 
 
 @keras.saving.register_keras_serializable(package="attention_zoo")
@@ -55,6 +55,8 @@ class BahdanauAttentionGRUCell(keras.layers.Layer):
                  seed=None, encoder_dim=None, **kwargs):
         super().__init__(**kwargs)
         check_positive_int("units", units)
+        if attention_units is not None:
+            check_positive_int("attention_units", attention_units)
         self.units = units
         self.attention_units = attention_units or units
         self.dropout = dropout
@@ -110,7 +112,7 @@ class BahdanauAttentionGRUCell(keras.layers.Layer):
         batch = ops.shape(flat_outputs)[0]
         encoder_outputs = ops.reshape(flat_outputs, (batch, -1, self.encoder_dim))
         projected_keys = ops.reshape(flat_keys, (batch, -1, self.attention_units))
-        context, weights = self.attention(hidden, encoder_outputs, keys_mask=encoder_mask,
+        context, weights = self.attention(hidden, encoder_outputs, value_mask=encoder_mask,
                                           return_attention_scores=True,
                                           projected_keys=projected_keys)
         joined = ops.concatenate([inputs, ops.cast(context, inputs.dtype)], axis=-1)
@@ -133,11 +135,13 @@ class BahdanauAttentionGRUCell(keras.layers.Layer):
 class BahdanauAttentionDecoder(keras.layers.Layer):
     """A `BahdanauAttentionGRUCell` run over a target sequence (teacher forcing).
 
-    Call: `decoder(inputs, encoder_outputs, encoder_outputs_mask=None, initial_hidden=None,
-    training=None)` with inputs (batch, length, d) -> (batch, length, units). The encoder
-    padding mask defaults to the Keras mask of `encoder_outputs`, `initial_hidden` to zeros;
-    the Keras mask of `inputs` keeps the state over padded steps. Arguments as in the cell;
-    `decoder.cell` steps alone for decoding.
+    Call: `decoder(inputs, encoder_outputs, inputs_mask=None, encoder_outputs_mask=None,
+    initial_hidden=None, training=None)` with inputs (batch, length, d) -> (batch, length,
+    units). The padding masks default to the Keras masks of `inputs` and `encoder_outputs`
+    (Keras fills `<argument>_mask` for a layer called with several tensors), `initial_hidden`
+    to zeros. Over padded target steps the state is kept and the output repeats the last real
+    step's. Arguments as in the cell; `decoder.cell` steps alone for decoding. (`mask=` is the
+    deprecated name of `inputs_mask=`.)
     """
 
     def __init__(self, units, attention_units=None, dropout=0.0, recurrent_dropout=0.0,
@@ -153,10 +157,14 @@ class BahdanauAttentionDecoder(keras.layers.Layer):
         self.cell.encoder_dim = encoder_outputs_shape[-1]
         self.rnn.build(inputs_shape)
 
-    def call(self, inputs, encoder_outputs, encoder_outputs_mask=None, initial_hidden=None,
-             mask=None, training=None):
+    def __call__(self, *args, **kwargs):
+        return super().__call__(*args, **renamed_keywords(self.name, kwargs,
+                                                          {"mask": "inputs_mask"}))
+
+    def call(self, inputs, encoder_outputs, inputs_mask=None, encoder_outputs_mask=None,
+             initial_hidden=None, training=None):
         states = self.cell.initial_states(encoder_outputs, encoder_outputs_mask, initial_hidden)
-        return self.rnn(inputs, initial_state=states, mask=mask, training=training)
+        return self.rnn(inputs, initial_state=states, mask=inputs_mask, training=training)
 
     def compute_output_shape(self, inputs_shape, encoder_outputs_shape):
         return tuple(inputs_shape[:-1]) + (self.cell.units,)

@@ -31,7 +31,7 @@ class FeedForward(keras.layers.Layer):
     """
 
     def __init__(self, intermediate_dim, output_dim=None, activation="relu", dropout=0.0,
-                 **kwargs):
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
         super().__init__(**kwargs)
         check_positive_int("intermediate_dim", intermediate_dim)
         if output_dim is not None:
@@ -40,16 +40,21 @@ class FeedForward(keras.layers.Layer):
         self.output_dim = output_dim
         self.activation = keras.activations.get(activation)
         self.dropout = dropout
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.bias_initializer = keras.initializers.get(bias_initializer)
         self.intermediate_dense = keras.layers.Dense(intermediate_dim, activation=self.activation,
-                                                     dtype=self.dtype_policy, name="intermediate")
+                                                     name="intermediate", **self._dense_args())
         self.dropout_layer = keras.layers.Dropout(dropout, dtype=self.dtype_policy)
         self.supports_masking = True
 
     def build(self, input_shape):
         self.intermediate_dense.build(input_shape)
-        self.output_dense = keras.layers.Dense(self.output_dim or input_shape[-1],
-                                               dtype=self.dtype_policy, name="output")
+        self.output_dense = keras.layers.Dense(self.output_dim or input_shape[-1], name="output",
+                                               **self._dense_args())
         self.output_dense.build(tuple(input_shape[:-1]) + (self.intermediate_dim,))
+
+    def _dense_args(self):
+        return {**initializer_args(self), "dtype": self.dtype_policy}
 
     def call(self, inputs, training=None):
         hidden = self.intermediate_dense(inputs)
@@ -62,7 +67,14 @@ class FeedForward(keras.layers.Layer):
         return {**super().get_config(), "intermediate_dim": self.intermediate_dim,
                 "output_dim": self.output_dim,
                 "activation": keras.activations.serialize(self.activation),
-                "dropout": self.dropout}
+                "dropout": self.dropout, **initializer_args(self)}
+
+
+def initializer_args(layer):
+    """The kernel and bias initializers of `layer`, serialized: each sublayer built from them
+    gets an initializer instance of its own."""
+    return {"kernel_initializer": keras.initializers.serialize(layer.kernel_initializer),
+            "bias_initializer": keras.initializers.serialize(layer.bias_initializer)}
 
 
 class _TransformerBlock(keras.layers.Layer):
@@ -70,10 +82,13 @@ class _TransformerBlock(keras.layers.Layer):
 
     def __init__(self, num_heads, intermediate_dim, key_dim=None, dropout=0.0,
                  activation="relu", layer_norm_epsilon=1e-5, norm_first=False,
-                 attention_dropout=None, **kwargs):
+                 attention_dropout=None, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", **kwargs):
         super().__init__(**kwargs)
         check_positive_int("num_heads", num_heads)
         check_positive_int("intermediate_dim", intermediate_dim)
+        if key_dim is not None:
+            check_positive_int("key_dim", key_dim)
         self.num_heads = num_heads
         self.intermediate_dim = intermediate_dim
         self.key_dim = key_dim
@@ -82,6 +97,8 @@ class _TransformerBlock(keras.layers.Layer):
         self.activation = keras.activations.get(activation)
         self.layer_norm_epsilon = layer_norm_epsilon
         self.norm_first = norm_first
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.bias_initializer = keras.initializers.get(bias_initializer)
         self.supports_masking = True
 
     def _attention(self, name, model_dim):
@@ -92,7 +109,8 @@ class _TransformerBlock(keras.layers.Layer):
                              f"num_heads={self.num_heads}")
         dropout = self.dropout if self.attention_dropout is None else self.attention_dropout
         return MultiHeadAttention(self.num_heads, key_dim, dropout=dropout,
-                                  output_dim=model_dim, dtype=self.dtype_policy, name=name)
+                                  output_dim=model_dim, dtype=self.dtype_policy, name=name,
+                                  **initializer_args(self))
 
     def _norm(self, name):
         return keras.layers.LayerNormalization(epsilon=self.layer_norm_epsilon,
@@ -100,7 +118,7 @@ class _TransformerBlock(keras.layers.Layer):
 
     def _feed_forward(self):
         return FeedForward(self.intermediate_dim, activation=self.activation, dropout=self.dropout,
-                           dtype=self.dtype_policy, name="feed_forward")
+                           dtype=self.dtype_policy, name="feed_forward", **initializer_args(self))
 
     def _dropout(self):
         return keras.layers.Dropout(self.dropout, dtype=self.dtype_policy)
@@ -116,14 +134,13 @@ class _TransformerBlock(keras.layers.Layer):
         for layer in (self.self_attention_norm, self.feed_forward_norm, self.feed_forward):
             layer.build(inputs_shape)
 
-    def _residual(self, x, norm, sublayer, dropout, training):
-        """x + dropout(sublayer(x)), normalized before (pre-norm) or after (post-norm)."""
-        hidden = sublayer(norm(x) if self.norm_first else x)
-        extra = None
-        if isinstance(hidden, tuple):
-            hidden, extra = hidden
-        x = x + (dropout(hidden, training=training) if dropout is not None else hidden)
-        return (x if self.norm_first else norm(x)), extra
+    def _before(self, norm, x):
+        """Pre-norm normalizes a sub-block's input..."""
+        return norm(x) if self.norm_first else x
+
+    def _after(self, norm, x):
+        """...post-norm its residual sum."""
+        return x if self.norm_first else norm(x)
 
     def compute_output_shape(self, inputs_shape, *args, **kwargs):
         return tuple(inputs_shape)
@@ -133,7 +150,7 @@ class _TransformerBlock(keras.layers.Layer):
                 "intermediate_dim": self.intermediate_dim, "key_dim": self.key_dim,
                 "dropout": self.dropout, "activation": keras.activations.serialize(self.activation),
                 "layer_norm_epsilon": self.layer_norm_epsilon, "norm_first": self.norm_first,
-                "attention_dropout": self.attention_dropout}
+                "attention_dropout": self.attention_dropout, **initializer_args(self)}
 
 
 @keras.saving.register_keras_serializable(package="attention_zoo")
@@ -150,15 +167,14 @@ class TransformerEncoderBlock(_TransformerBlock):
         self._build_self_attention_and_feed_forward(inputs_shape)
 
     def call(self, inputs, mask=None, attention_mask=None, training=None):
-        def attend(x):
-            return self.self_attention(x, x, query_mask=mask, value_mask=mask,
-                                       attention_mask=attention_mask, training=training)
-
-        x, _ = self._residual(inputs, self.self_attention_norm, attend,
-                              self.self_attention_dropout, training)
-        x, _ = self._residual(x, self.feed_forward_norm,
-                              lambda h: self.feed_forward(h, training=training), None, training)
-        return x
+        x = inputs
+        h = self._before(self.self_attention_norm, x)
+        h = self.self_attention(h, h, query_mask=mask, value_mask=mask,
+                                attention_mask=attention_mask, training=training)
+        h = self.self_attention_dropout(h, training=training)
+        x = self._after(self.self_attention_norm, x + h)
+        h = self.feed_forward(self._before(self.feed_forward_norm, x), training=training)
+        return self._after(self.feed_forward_norm, x + h)
 
 
 @keras.saving.register_keras_serializable(package="attention_zoo")
@@ -188,28 +204,27 @@ class TransformerDecoderBlock(_TransformerBlock):
     def call(self, inputs, encoder_outputs, inputs_mask=None, encoder_outputs_mask=None,
              self_attention_cache=None, cache_update_index=None, cross_attention_cache=None,
              return_attention_scores=False, training=None):
-        def self_attend(x):
-            return self.self_attention(x, x, query_mask=inputs_mask, value_mask=inputs_mask,
-                                       use_causal_mask=True, cache=self_attention_cache,
-                                       cache_update_index=cache_update_index, training=training)
-
-        def cross_attend(x):
-            result = self.cross_attention(x, encoder_outputs, query_mask=inputs_mask,
-                                          value_mask=encoder_outputs_mask,
-                                          cache=cross_attention_cache,
-                                          return_attention_scores=return_attention_scores,
-                                          training=training)
-            if cross_attention_cache is not None:  # drop the unchanged cache
-                result = result[:-1] if return_attention_scores else result[0]
-            return result
-
-        x, cache = self._residual(inputs, self.self_attention_norm, self_attend,
-                                  self.self_attention_dropout, training)
-        x, scores = self._residual(x, self.cross_attention_norm, cross_attend,
-                                   self.cross_attention_dropout, training)
-        x, _ = self._residual(x, self.feed_forward_norm,
-                              lambda h: self.feed_forward(h, training=training), None, training)
-        outputs = (x,) + ((cache,) if self_attention_cache is not None else ())
+        x, cache = inputs, self_attention_cache
+        h = self._before(self.self_attention_norm, x)
+        h = self.self_attention(h, h, query_mask=inputs_mask, value_mask=inputs_mask,
+                                use_causal_mask=True, cache=cache,
+                                cache_update_index=cache_update_index, training=training)
+        if cache is not None:
+            h, cache = h
+        h = self.self_attention_dropout(h, training=training)
+        x = self._after(self.self_attention_norm, x + h)
+        h = self.cross_attention(self._before(self.cross_attention_norm, x), encoder_outputs,
+                                 query_mask=inputs_mask, value_mask=encoder_outputs_mask,
+                                 cache=cross_attention_cache,
+                                 return_attention_scores=return_attention_scores,
+                                 training=training)
+        h, *extras = h if isinstance(h, tuple) else (h,)  # (output, [weights], [cache])
+        scores = extras[0] if return_attention_scores else None
+        h = self.cross_attention_dropout(h, training=training)
+        x = self._after(self.cross_attention_norm, x + h)
+        h = self.feed_forward(self._before(self.feed_forward_norm, x), training=training)
+        x = self._after(self.feed_forward_norm, x + h)
+        outputs = (x,) + ((cache,) if cache is not None else ())
         outputs += (scores,) if return_attention_scores else ()
         return outputs[0] if len(outputs) == 1 else outputs
 
@@ -221,6 +236,15 @@ class TransformerDecoderBlock(_TransformerBlock):
         """The projected encoder keys/values, computed once per source sentence."""
         return self.cross_attention.compute_cache(encoder_outputs)
 
-    def compute_output_spec(self, *args, **kwargs):
-        # Traced from call(), which knows the optional cache output.
-        return super(keras.layers.Layer, self).compute_output_spec(*args, **kwargs)
+    def compute_output_spec(self, inputs, encoder_outputs, self_attention_cache=None,
+                            cross_attention_cache=None, return_attention_scores=False,
+                            **kwargs):
+        outputs = (keras.KerasTensor(inputs.shape, self.compute_dtype),)
+        if self_attention_cache is not None:
+            outputs += (tuple(keras.KerasTensor(part.shape, part.dtype)
+                              for part in self_attention_cache),)
+        if return_attention_scores:
+            memory = cross_attention_cache[0] if encoder_outputs is None else encoder_outputs
+            outputs += (keras.KerasTensor((inputs.shape[0], self.num_heads, inputs.shape[1],
+                                           memory.shape[1]), self.compute_dtype),)
+        return outputs[0] if len(outputs) == 1 else outputs

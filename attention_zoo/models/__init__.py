@@ -2,11 +2,9 @@
 
 from attention_zoo.models.classifier import (CLASSIFIERS, attention_weights_model,
                                              build_classifier)
-from attention_zoo.models.masked_tokens import MaskedTokenAccuracy, MaskedTokenCrossentropy
 from attention_zoo.models.seq2seq import build_seq2seq
 from attention_zoo.models.transformer_translator import build_transformer_translator
 from attention_zoo.models.translator import cross_attention, translate_tokens
 
-__all__ = ["CLASSIFIERS", "MaskedTokenAccuracy", "MaskedTokenCrossentropy",
-           "attention_weights_model", "build_classifier", "build_seq2seq",
+__all__ = ["CLASSIFIERS", "attention_weights_model", "build_classifier", "build_seq2seq",
            "build_transformer_translator", "cross_attention", "translate_tokens"]

@@ -44,7 +44,7 @@ def build_model(args, source_vocab_size, target_vocab_size):
 def optimizer(args, steps_per_epoch):
     import keras
 
-    from attention_zoo.models.warmup_schedule import TransformerSchedule
+    from attention_zoo.schedules import TransformerSchedule
 
     schedule = TransformerSchedule(args.embed_dim, args.warmup_steps, args.learning_rate_scale)
     return keras.optimizers.Adam(schedule, beta_1=0.9, beta_2=0.98, epsilon=1e-9,

@@ -59,7 +59,7 @@ def train(args, recipe):
     import keras
 
     from attention_zoo import data
-    from attention_zoo.models import MaskedTokenAccuracy, MaskedTokenCrossentropy
+    from attention_zoo.losses import MaskedTokenAccuracy, MaskedTokenCrossentropy
 
     training.configure(args)
     keras.utils.set_random_seed(args.seed)
