@@ -135,8 +135,8 @@ class BahdanauAttentionGRUCell(keras.layers.Layer):
 class BahdanauAttentionDecoder(keras.layers.Layer):
     """A `BahdanauAttentionGRUCell` run over a target sequence (teacher forcing).
 
-    Call: `decoder(inputs, encoder_outputs, inputs_mask=None, encoder_outputs_mask=None,
-    initial_hidden=None, training=None)` with inputs (batch, length, d) -> (batch, length,
+    Call: `decoder(inputs, encoder_outputs, encoder_outputs_mask=None, initial_hidden=None,
+    inputs_mask=None, training=None)` with inputs (batch, length, d) -> (batch, length,
     units). The padding masks default to the Keras masks of `inputs` and `encoder_outputs`
     (Keras fills `<argument>_mask` for a layer called with several tensors), `initial_hidden`
     to zeros. Over padded target steps the state is kept and the output repeats the last real
@@ -161,8 +161,8 @@ class BahdanauAttentionDecoder(keras.layers.Layer):
         return super().__call__(*args, **renamed_keywords(self.name, kwargs,
                                                           {"mask": "inputs_mask"}))
 
-    def call(self, inputs, encoder_outputs, inputs_mask=None, encoder_outputs_mask=None,
-             initial_hidden=None, training=None):
+    def call(self, inputs, encoder_outputs, encoder_outputs_mask=None, initial_hidden=None,
+             inputs_mask=None, training=None):
         states = self.cell.initial_states(encoder_outputs, encoder_outputs_mask, initial_hidden)
         return self.rnn(inputs, initial_state=states, mask=inputs_mask, training=training)
 

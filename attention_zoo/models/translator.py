@@ -7,15 +7,14 @@
 (1, 6)
 """
 
-import keras
 import numpy as np
 from keras import ops
 
-from attention_zoo import layers
 from attention_zoo.layers.validation import check_token_ids
 from attention_zoo.data.tokenizers import END_ID, PAD_ID, START_ID
 from attention_zoo.decoding import beam_search, greedy_search
 from attention_zoo.models import seq2seq, transformer_translator
+from attention_zoo.models.vocabulary import input_vocabulary_size
 
 _MODULES = {"seq2seq_attention": seq2seq, "transformer_translator": transformer_translator}
 
@@ -30,7 +29,7 @@ def _module(model):
 def translate_tokens(model, encoder_tokens, max_length, beam_size=1, length_penalty=0.0):
     """(batch, max_length) numpy token ids generated after [START] (greedy with beam_size=1,
     else beam search), [PAD] after [END]."""
-    check_token_ids("encoder_tokens", encoder_tokens, source_vocabulary_size(model))
+    check_token_ids("encoder_tokens", encoder_tokens, input_vocabulary_size(model))
     encoder_tokens = ops.convert_to_tensor(encoder_tokens, "int32")
     next, cache = _module(model).decoding_step(model, encoder_tokens, max_length + 1)
     batch = ops.shape(encoder_tokens)[0]
@@ -42,14 +41,6 @@ def translate_tokens(model, encoder_tokens, max_length, beam_size=1, length_pena
         tokens, _ = beam_search(next, prompt, cache, beam_size=beam_size,
                                 length_penalty=length_penalty, end_token_id=END_ID)
     return np.asarray(ops.convert_to_numpy(tokens))[:, 1:]
-
-
-def source_vocabulary_size(model):
-    """The vocabulary size of the model's first embedding (the source side's)."""
-    for layer in model.layers:
-        if isinstance(layer, (keras.layers.Embedding, layers.TokenAndPositionEmbedding)):
-            return getattr(layer, "vocab_size", None) or layer.input_dim
-    raise ValueError(f"model {model.name!r} has no embedding layer for its source tokens")
 
 
 def cross_attention(model, encoder_tokens, decoder_inputs):

@@ -137,7 +137,9 @@ def classify(model_path, texts, top_tokens=5):
     import numpy as np
 
     from attention_zoo import data, saving
+    from attention_zoo.layers.validation import check_token_ids
     from attention_zoo.models import attention_weights_model
+    from attention_zoo.models.vocabulary import input_vocabulary_size
 
     folder = os.path.dirname(model_path) if model_path.endswith(".keras") else model_path
     config = saving.read_json(os.path.join(folder, "config.json"))
@@ -149,6 +151,7 @@ def classify(model_path, texts, top_tokens=5):
     padded = np.zeros((len(texts), max(1, max(map(len, ids)))), "int32")
     for row, sequence in enumerate(ids):
         padded[row, :len(sequence)] = sequence
+    check_token_ids("token ids", padded, input_vocabulary_size(explainer))
     probabilities, weights = explainer.predict(padded, verbose=0)
     results = []
     for row, sequence in enumerate(ids):
