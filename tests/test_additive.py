@@ -81,3 +81,36 @@ def test_attention_pooling_is_bahdanau_attention_from_its_learned_query(inputs):
     np.testing.assert_allclose(numpy(pooled), expected[:, 0], atol=1e-5)
     np.testing.assert_allclose(numpy(weights), expected_weights[:, 0], atol=1e-6)
     assert np.all(numpy(weights)[0, 3:] == 0)
+
+
+def test_additive_attention_takes_query_value_key_like_keras(inputs):
+    query, key, value, mask = inputs
+    layer = AdditiveAttention(units=8)
+    context, weights = layer(query, value, key, value_mask=mask, return_attention_scores=True)
+    expected, expected_weights = additive_attention(query, key, value, *weights_of(layer), mask)
+    np.testing.assert_allclose(numpy(context), expected, atol=1e-5)
+    np.testing.assert_allclose(numpy(weights), expected_weights, atol=1e-6)
+    np.testing.assert_allclose(numpy(layer(query, value, key, key_mask=mask)), expected,
+                               atol=1e-5)
+
+
+def test_additive_attention_query_mask_zeroes_padded_queries(inputs):
+    query, key, value, _ = inputs
+    layer = AdditiveAttention(units=8)
+    query_mask = np.array([[True, True, False], [True, True, True]])
+    context, weights = layer(query, value, key, query_mask=query_mask,
+                             return_attention_scores=True)
+    assert np.all(numpy(context)[0, 2] == 0) and np.all(numpy(weights)[0, 2] == 0)
+    expected, _ = additive_attention(query, key, value, *weights_of(layer))
+    np.testing.assert_allclose(numpy(context)[query_mask], expected[query_mask], atol=1e-5)
+
+
+def test_additive_attention_old_keywords_warn_and_give_the_same_result(inputs):
+    query, key, value, mask = inputs
+    layer = AdditiveAttention(units=8)
+    expected = numpy(layer(query, value, key, value_mask=mask))
+    with pytest.warns(DeprecationWarning, match="keys= is deprecated; use key="):
+        old = layer(query, keys=key, values=value, keys_mask=mask)
+    np.testing.assert_allclose(numpy(old), expected, atol=1e-6)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'kees'"):
+        layer(query, value, kees=key)

@@ -7,54 +7,6 @@ import pytest
 
 from attention_zoo import layers
 from helpers import numpy
-from reference import additive_attention
-
-
-@pytest.fixture
-def attention_inputs(rng):
-    query = rng.normal(size=(2, 3, 5)).astype("float32")
-    value = rng.normal(size=(2, 6, 7)).astype("float32")
-    key = rng.normal(size=(2, 6, 4)).astype("float32")
-    mask = np.array([[1, 1, 1, 0, 0, 0], [1, 1, 1, 1, 1, 1]], bool)
-    return query, value, key, mask
-
-
-def weights_of(layer):
-    return (numpy(layer.query_dense.kernel), numpy(layer.key_dense.kernel),
-            numpy(layer.score_vector))
-
-
-def test_additive_attention_takes_query_value_key_like_keras(attention_inputs):
-    query, value, key, mask = attention_inputs
-    layer = layers.AdditiveAttention(units=8)
-    context, weights = layer(query, value, key, value_mask=mask, return_attention_scores=True)
-    expected, expected_weights = additive_attention(query, key, value, *weights_of(layer), mask)
-    np.testing.assert_allclose(numpy(context), expected, atol=1e-5)
-    np.testing.assert_allclose(numpy(weights), expected_weights, atol=1e-6)
-    np.testing.assert_allclose(numpy(layer(query, value, key, key_mask=mask)), expected,
-                               atol=1e-5)
-
-
-def test_additive_attention_query_mask_zeroes_padded_queries(attention_inputs):
-    query, value, key, _ = attention_inputs
-    layer = layers.AdditiveAttention(units=8)
-    query_mask = np.array([[True, True, False], [True, True, True]])
-    context, weights = layer(query, value, key, query_mask=query_mask,
-                             return_attention_scores=True)
-    assert np.all(numpy(context)[0, 2] == 0) and np.all(numpy(weights)[0, 2] == 0)
-    expected, _ = additive_attention(query, key, value, *weights_of(layer))
-    np.testing.assert_allclose(numpy(context)[query_mask], expected[query_mask], atol=1e-5)
-
-
-def test_additive_attention_old_keywords_warn_and_give_the_same_result(attention_inputs):
-    query, value, key, mask = attention_inputs
-    layer = layers.AdditiveAttention(units=8)
-    expected = numpy(layer(query, value, key, value_mask=mask))
-    with pytest.warns(DeprecationWarning, match="keys= is deprecated; use key="):
-        old = layer(query, keys=key, values=value, keys_mask=mask)
-    np.testing.assert_allclose(numpy(old), expected, atol=1e-6)
-    with pytest.raises(TypeError, match="unexpected keyword argument 'kees'"):
-        layer(query, value, kees=key)
 
 
 @pytest.mark.parametrize("block", [layers.TransformerEncoderBlock, layers.TransformerDecoderBlock])

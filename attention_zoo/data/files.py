@@ -34,7 +34,7 @@ def read_tsv(path, columns, is_header=None):
     rows = []
     with opener(path, "rb") as lines:
         for number, raw in enumerate(lines, start=1):
-            line = _decoded(raw, path, number).rstrip("\r\n")
+            line = decode_utf8(raw, path, number).rstrip("\r\n")
             if not line.strip():
                 continue
             fields = line.split("\t")
@@ -56,11 +56,14 @@ def column_names_only(names):
     return lambda fields: all(field.lower() in names for field in fields)
 
 
-def _decoded(raw, path, number):
+def decode_utf8(raw, path, first_line=1):
+    """`raw` bytes as text; invalid UTF-8 raises a ValueError naming `path` and the line (lines
+    counted from `first_line`)."""
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise ValueError(f"{path}:{number}: not valid UTF-8 ({error.reason} at byte "
+        line = first_line + raw[:error.start].count(b"\n")
+        raise ValueError(f"{path}:{line}: not valid UTF-8 ({error.reason} at byte "
                          f"{error.start}): {raw[:80]!r}") from None
 
 

@@ -16,7 +16,7 @@ import glob
 import os
 import re
 
-from attention_zoo.data.files import download, normalize_text, read_tsv
+from attention_zoo.data.files import decode_utf8, download, normalize_text, read_tsv
 from attention_zoo.data.splits import Splits, split_examples
 
 DATASETS = ("imdb", "tsv")
@@ -68,7 +68,7 @@ def _read_acl_imdb(folder, split):
     for label, name in enumerate(IMDB_CLASSES):
         for path in sorted(glob.glob(os.path.join(folder, split, name, "*.txt"))):
             with open(path, "rb") as file:
-                examples.append((clean_review(_decoded(file.read(), path)), label))
+                examples.append((clean_review(decode_utf8(file.read(), path)), label))
     return examples
 
 
@@ -78,14 +78,6 @@ def _find(folder, split):
             return os.path.join(folder, name)
     raise FileNotFoundError(f"{folder} has neither {split}.tsv nor {split}.tsv.gz, nor is it an "
                             f"aclImdb folder with {split}/pos and {split}/neg")
-
-
-def _decoded(raw, path):
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = raw[:error.start].count(b"\n") + 1
-        raise ValueError(f"{path}:{line}: not valid UTF-8 ({error.reason})") from None
 
 
 def _labeled_tsv(path):
