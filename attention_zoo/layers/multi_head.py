@@ -60,10 +60,10 @@ class MultiHeadAttention(keras.layers.Layer):
                  output_dim=None, seed=None, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", **kwargs):
         super().__init__(**kwargs)
-        for name, number in (("num_heads", num_heads), ("key_dim", key_dim),
-                             ("value_dim", value_dim), ("output_dim", output_dim)):
-            if number is not None or name in ("num_heads", "key_dim"):
-                check_positive_int(name, number)
+        check_positive_int("num_heads", num_heads)
+        check_positive_int("key_dim", key_dim)
+        check_positive_int("value_dim", value_dim, optional=True)
+        check_positive_int("output_dim", output_dim, optional=True)
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1); received dropout={dropout}")
         self.num_heads = num_heads
@@ -183,7 +183,7 @@ class MultiHeadAttention(keras.layers.Layer):
         outputs = (keras.KerasTensor(self.compute_output_shape(query.shape, None),
                                      self.compute_dtype),)
         if return_attention_scores:
-            key_length = cache[0].shape[1] if cache is not None else (key or value).shape[1]
+            key_length = cache[0].shape[1] if cache is not None else (value if key is None else key).shape[1]
             outputs += (keras.KerasTensor((query.shape[0], self.num_heads, query.shape[1],
                                            key_length), self.compute_dtype),)
         if cache is not None:

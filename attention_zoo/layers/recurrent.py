@@ -55,8 +55,7 @@ class BahdanauAttentionGRUCell(keras.layers.Layer):
                  seed=None, encoder_dim=None, **kwargs):
         super().__init__(**kwargs)
         check_positive_int("units", units)
-        if attention_units is not None:
-            check_positive_int("attention_units", attention_units)
+        check_positive_int("attention_units", attention_units, optional=True)
         self.units = units
         self.attention_units = attention_units or units
         self.dropout = dropout

@@ -34,8 +34,7 @@ class FeedForward(keras.layers.Layer):
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
         super().__init__(**kwargs)
         check_positive_int("intermediate_dim", intermediate_dim)
-        if output_dim is not None:
-            check_positive_int("output_dim", output_dim)
+        check_positive_int("output_dim", output_dim, optional=True)
         self.intermediate_dim = intermediate_dim
         self.output_dim = output_dim
         self.activation = keras.activations.get(activation)
@@ -87,8 +86,7 @@ class _TransformerBlock(keras.layers.Layer):
         super().__init__(**kwargs)
         check_positive_int("num_heads", num_heads)
         check_positive_int("intermediate_dim", intermediate_dim)
-        if key_dim is not None:
-            check_positive_int("key_dim", key_dim)
+        check_positive_int("key_dim", key_dim, optional=True)
         self.num_heads = num_heads
         self.intermediate_dim = intermediate_dim
         self.key_dim = key_dim

@@ -7,8 +7,11 @@ import numpy as np
 from keras import ops
 
 
-def check_positive_int(name, value):
-    """Raises ValueError naming `name` unless `value` is an int > 0."""
+def check_positive_int(name, value, optional=False):
+    """Raises ValueError naming `name` unless `value` is an int > 0 (or None when `optional`:
+    a default; 0 is never taken for one)."""
+    if optional and value is None:
+        return
     if not isinstance(value, int) or value <= 0:
         raise ValueError(f"{name} must be a positive int; received {name}={value!r}")
 
