@@ -115,6 +115,12 @@ sentiment_classifier.save_run(target, model, tokenizer, {**config, "epochs": 99}
 """
 
 
+ONCE = pytest.mark.skipif(
+    BACKEND != "torch", reason="replacing a run folder does not depend on the backend: the "
+    "recipe-level runs (a subprocess each) run once, in the torch pass")
+
+
+@ONCE
 def test_recipe_killed_while_saving_the_model_keeps_the_old_run(tmp_path):
     """The issue's case: new vocabulary and config next to the old model.keras."""
     *_, folder = separable_sentiment_run("transformer")
@@ -129,6 +135,7 @@ def test_recipe_killed_while_saving_the_model_keeps_the_old_run(tmp_path):
     assert snapshot(target) == before
 
 
+@ONCE
 def test_sentiment_recipe_runs_as_a_module_and_replaces_an_earlier_run(tmp_path):
     lines = "".join(f"{label}\t{'good fine' if label else 'bad poor'} film {i}\n"
                     for i, label in enumerate([0, 1] * 20))
