@@ -59,6 +59,23 @@ def test_output_specs_are_defined_without_tracing_call(layer, args, kwargs, shap
     assert [tuple(tensor.shape) for tensor in flat] == shapes
 
 
+def positional_mask_cases():
+    q, v = keras.KerasTensor((2, 5, 16)), keras.KerasTensor((2, 7, 16))
+    q_mask, v_mask = keras.KerasTensor((2, 5), "bool"), keras.KerasTensor((2, 7), "bool")
+    return [(layers.MultiHeadAttention(4, 8), (q, v, None, q_mask, v_mask)),
+            (layers.ScaledDotProductAttention(), (q, v, None, q_mask, v_mask)),
+            (layers.AdditiveAttention(8), (q, v, None, q_mask, v_mask)),
+            (layers.TransformerDecoderBlock(2, 8), (q, v, q_mask, v_mask))]
+
+
+@pytest.mark.parametrize("layer,args", positional_mask_cases())
+def test_output_specs_read_positional_masks_as_call_does(layer, args):
+    """Masks passed by position (the signature of call) in a functional model give one output,
+    not a cache or attention scores."""
+    output = layer(*args)
+    assert isinstance(output, keras.KerasTensor) and output.shape == (2, 5, 16)
+
+
 def test_losses_and_schedules_have_modules_of_their_own():
     from attention_zoo.losses import MaskedTokenAccuracy, MaskedTokenCrossentropy
     from attention_zoo.schedules import TransformerSchedule

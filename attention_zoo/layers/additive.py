@@ -92,8 +92,8 @@ class AdditiveAttention(keras.layers.Layer):
     def compute_output_shape(self, query_shape, value_shape, key_shape=None):
         return tuple(query_shape[:-1]) + (value_shape[-1],)
 
-    def compute_output_spec(self, query, value, key=None, return_attention_scores=False,
-                            **kwargs):
+    def compute_output_spec(self, query, value, key=None, query_mask=None, value_mask=None,
+                            key_mask=None, return_attention_scores=False, projected_keys=None):
         context = keras.KerasTensor(self.compute_output_shape(query.shape, value.shape),
                                     self.compute_dtype)
         if not return_attention_scores:

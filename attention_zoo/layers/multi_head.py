@@ -178,8 +178,10 @@ class MultiHeadAttention(keras.layers.Layer):
     def compute_output_shape(self, query_shape, value_shape, key_shape=None):
         return tuple(query_shape[:-1]) + (self.output_dim or query_shape[-1],)
 
-    def compute_output_spec(self, query, value, key=None, return_attention_scores=False,
-                            cache=None, **kwargs):
+    def compute_output_spec(self, query, value, key=None, query_mask=None, value_mask=None,
+                            key_mask=None, attention_mask=None, use_causal_mask=False,
+                            return_attention_scores=False, training=None, cache=None,
+                            cache_update_index=None):
         outputs = (keras.KerasTensor(self.compute_output_shape(query.shape, None),
                                      self.compute_dtype),)
         if return_attention_scores:

@@ -234,9 +234,10 @@ class TransformerDecoderBlock(_TransformerBlock):
         """The projected encoder keys/values, computed once per source sentence."""
         return self.cross_attention.compute_cache(encoder_outputs)
 
-    def compute_output_spec(self, inputs, encoder_outputs, self_attention_cache=None,
-                            cross_attention_cache=None, return_attention_scores=False,
-                            **kwargs):
+    def compute_output_spec(self, inputs, encoder_outputs, inputs_mask=None,
+                            encoder_outputs_mask=None, self_attention_cache=None,
+                            cache_update_index=None, cross_attention_cache=None,
+                            return_attention_scores=False, training=None):
         outputs = (keras.KerasTensor(inputs.shape, self.compute_dtype),)
         if self_attention_cache is not None:
             outputs += (tuple(keras.KerasTensor(part.shape, part.dtype)
