@@ -48,14 +48,14 @@ def build_workload(name):
     from attention_zoo import layers, models
 
     if name == "seq2seq":
-        return models.build_seq2seq(VOCABULARY, VOCABULARY, embed_dim=64, units=128, dropout=0.0)
+        return models.Seq2SeqTranslator(VOCABULARY, VOCABULARY, embed_dim=64, units=128,
+                                        dropout=0.0)
     if name == "classifier":
         return models.build_classifier("transformer", VOCABULARY, 2, embed_dim=64, num_heads=4,
                                        intermediate_dim=128, dropout=0.0)
     if name == "transformer":
-        return models.build_transformer_translator(VOCABULARY, VOCABULARY, embed_dim=64,
-                                                   num_heads=4, intermediate_dim=128,
-                                                   num_blocks=2, dropout=0.0)
+        return models.TransformerTranslator(VOCABULARY, VOCABULARY, embed_dim=64, num_heads=4,
+                                            intermediate_dim=128, num_blocks=2, dropout=0.0)
     tokens = keras.Input((None,), dtype="int32", name="tokens")
     x = layers.TokenAndPositionEmbedding(VOCABULARY, 64)(tokens)
     x = layers.MultiHeadAttention(num_heads=4, key_dim=16)(x, x, use_causal_mask=True)

@@ -30,7 +30,8 @@ from attention_zoo.layers.validation import check_positive_int
 _NEGATIVE = -1e9  # log-probability of an impossible candidate (float32, finite)
 
 
-def greedy_search(next, prompt, cache=None, index=1, end_token_id=None, pad_token_id=0):
+def greedy_search(next, prompt, cache=None, index=1, end_token_id=None, pad_token_id=0,
+                  model=None):
     """Picks the most likely token at each step (keras_hub's GreedySampler).
 
     Args:
@@ -40,16 +41,60 @@ def greedy_search(next, prompt, cache=None, index=1, end_token_id=None, pad_toke
         index: the first position to fill (1 after a start token).
         end_token_id: stops a row at this token; the loop ends when every row has it.
         pad_token_id: written after a row's end token.
+        model: the Keras model whose weights `next` reads, for a loop compiled with `jax.jit`
+            (keras_hub's samplers then pass its variables through the loop).
 
     Returns the (batch, max_length) tokens.
     """
+    return sample(next, prompt, keras_hub.samplers.GreedySampler(), cache, index, end_token_id,
+                  pad_token_id, model)
+
+
+def sample(next, prompt, sampler, cache=None, index=1, end_token_id=None, pad_token_id=0,
+           model=None):
+    """Fills the prompt after `index` with the tokens a `keras_hub.samplers.Sampler` draws (top-k,
+    top-p, temperature, greedy); arguments as in `greedy_search`.
+
+    >>> import numpy as np, keras_hub
+    >>> table = np.log(np.array([[.1, .1, .1, .7]] * 3 + [[.1, .1, .7, .1]], "float32"))
+    >>> def next(tokens, cache, index):
+    ...     return ops.take(table, tokens[:, index - 1], axis=0), None, cache
+    >>> top_1 = keras_hub.samplers.TopKSampler(k=1, seed=0)
+    >>> ops.convert_to_numpy(sample(next, np.array([[1, 0, 0, 0]]), top_1, end_token_id=2)).tolist()
+    [[1, 3, 2, 0]]
+    """
     prompt = ops.convert_to_tensor(prompt, "int32")
     is_prompt = ops.arange(ops.shape(prompt)[1])[None, :] < index
-    sampler = keras_hub.samplers.GreedySampler()
     tokens = sampler(next, prompt, cache=cache, index=index,
                      mask=ops.broadcast_to(is_prompt, ops.shape(prompt)),
-                     stop_token_ids=None if end_token_id is None else [end_token_id])
+                     stop_token_ids=None if end_token_id is None else [end_token_id], model=model)
     return _pad_after_end(tokens, index, end_token_id, pad_token_id)
+
+
+SAMPLERS = ("beam", "greedy", "top_k", "top_p", "random")
+
+
+def keras_hub_sampler(name, temperature=1.0, top_k=10, top_p=0.9, seed=None):
+    """The keras_hub sampler `name` ("greedy", "top_k", "top_p" or "random") stands for.
+
+    >>> type(keras_hub_sampler("top_p", top_p=0.5, seed=1)).__name__
+    'TopPSampler'
+    """
+    samplers = keras_hub.samplers
+    if name == "greedy":
+        return samplers.GreedySampler()
+    if not temperature > 0:
+        raise ValueError(f"temperature must be > 0; received temperature={temperature}")
+    if name == "top_k":
+        check_positive_int("top_k", top_k)
+        return samplers.TopKSampler(k=top_k, seed=seed, temperature=temperature)
+    if name == "top_p":
+        if not 0 < top_p <= 1:
+            raise ValueError(f"top_p must be in (0, 1]; received top_p={top_p}")
+        return samplers.TopPSampler(p=top_p, seed=seed, temperature=temperature)
+    if name == "random":
+        return samplers.RandomSampler(seed=seed, temperature=temperature)
+    raise ValueError(f"sampler must be one of {SAMPLERS}; received sampler={name!r}")
 
 
 def beam_search(next, prompt, cache=None, index=1, beam_size=4, length_penalty=0.0,

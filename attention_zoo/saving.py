@@ -37,9 +37,7 @@ def save_model(model, path):
     """Saves the architecture and weights of `model` (no optimizer state or compile settings:
     half the size, and loading needs no custom losses) to a temporary `.keras` file next to
     `path`, then renames it over `path`."""
-    import keras
-
-    inference_copy = keras.Model.from_config(model.get_config())  # uncompiled, same names
+    inference_copy = type(model).from_config(model.get_config())  # uncompiled, same names
     inference_copy.set_weights(model.get_weights())
     with replacing(path, suffix=".keras") as temporary:
         inference_copy.save(temporary)
@@ -50,7 +48,7 @@ def load_model(path):
     raises a ValueError naming it."""
     import keras
 
-    import attention_zoo.layers  # noqa: F401  (registers the layers for deserialization)
+    import attention_zoo.models  # noqa: F401  (registers the layers and models for loading)
 
     try:
         return keras.saving.load_model(path, safe_mode=True)

@@ -99,12 +99,13 @@ def main(argv=None):
     backend.use(args.backend)
     import keras
 
-    from attention_zoo.models import build_transformer_translator
+    from attention_zoo.models import TransformerTranslator
 
     keras.utils.set_random_seed(0)
     batches = random_batches(args)
-    ours = build_transformer_translator(args.vocab, args.vocab, args.embed_dim, args.num_heads,
-                                        args.intermediate_dim, args.num_blocks, dropout=0.1)
+    ours = TransformerTranslator(args.vocab, args.vocab, embed_dim=args.embed_dim,
+                                 num_heads=args.num_heads, intermediate_dim=args.intermediate_dim,
+                                 num_blocks=args.num_blocks, dropout=0.1)
     ours_rate = tokens_per_second(ours, batches, args.steps)
     reference_rate = tokens_per_second(keras_io_model(args), batches, args.steps)
     results = {**header("transformer_throughput", args, keras, backend),

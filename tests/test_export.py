@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from attention_zoo import export, saving
-from attention_zoo.models import build_classifier, build_transformer_translator
+from attention_zoo.models import TransformerTranslator, build_classifier
 from helpers import BACKEND
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -53,8 +53,8 @@ def exported(tmp_path_factory):
     keras.utils.set_random_seed(0)
     models = {"classifier": build_classifier("transformer", 40, 3, embed_dim=16, num_heads=2,
                                              intermediate_dim=32, bigram_buckets=64),
-              "translator": build_transformer_translator(40, 30, embed_dim=16, num_heads=2,
-                                                         intermediate_dim=32, num_blocks=1)}
+              "translator": TransformerTranslator(40, 30, embed_dim=16, num_heads=2,
+                                                  intermediate_dim=32, num_blocks=1)}
     rng, cases, expected = np.random.default_rng(0), [], {}
     for name, model in models.items():
         saving.save_model(model, str(folder / f"{name}.keras"))

@@ -109,15 +109,14 @@ def test_zero_sizes_are_refused(make, message):
 @pytest.mark.parametrize("kind", ["transformer", "seq2seq"])
 def test_translating_ids_outside_the_source_vocabulary_raises(kind):
     """A text entry point: the ids come from a tokenizer that may not be the model's."""
-    from attention_zoo.models import (build_seq2seq, build_transformer_translator,
-                                      translate_tokens)
+    from attention_zoo.models import Seq2SeqTranslator, TransformerTranslator
 
-    model = (build_seq2seq(20, 30, embed_dim=8, units=8) if kind == "seq2seq" else
-             build_transformer_translator(20, 30, embed_dim=8, num_heads=2, intermediate_dim=8,
-                                          num_blocks=1))
+    model = (Seq2SeqTranslator(20, 30, embed_dim=8, units=8) if kind == "seq2seq" else
+             TransformerTranslator(20, 30, embed_dim=8, num_heads=2, intermediate_dim=8,
+                                   num_blocks=1))
     with pytest.raises(ValueError, match=r"encoder_tokens must be in \[0, 20\) "
                                          r"\(vocab_size=20\); received id 25"):
-        translate_tokens(model, np.array([[5, 25, 0]]), max_length=4)
+        model.generate(np.array([[5, 25, 0]]), max_length=4)
 
 
 def test_classifying_with_a_vocabulary_that_is_not_the_models_raises(tmp_path):

@@ -3,7 +3,7 @@ import pytest
 
 from attention_zoo import layers, metrics
 from attention_zoo.losses import MaskedTokenAccuracy, MaskedTokenCrossentropy
-from attention_zoo.models import build_transformer_translator, cross_attention
+from attention_zoo.models import TransformerTranslator
 from attention_zoo.schedules import TransformerSchedule
 from helpers import numpy
 
@@ -53,15 +53,15 @@ def test_tied_embedding_logits_are_hidden_times_embedding_transpose(rng):
 
 
 def test_tied_translator_has_no_separate_output_layer():
-    tied = build_transformer_translator(30, 40, 16, 2, 32, 1, tie_embeddings=True)
-    untied = build_transformer_translator(30, 40, 16, 2, 32, 1)
+    tied = TransformerTranslator(30, 40, 16, 2, 32, 1, tie_embeddings=True)
+    untied = TransformerTranslator(30, 40, 16, 2, 32, 1)
     assert untied.count_params() - tied.count_params() == 16 * 40 + 40
 
 
 def test_cross_attention_weights_are_distributions_over_the_unpadded_source():
-    model = build_transformer_translator(30, 40, 16, 2, 32, 2)
+    model = TransformerTranslator(30, 40, 16, 2, 32, 2)
     source = np.array([[5, 6, 7, 0, 0], [8, 9, 10, 11, 12]])
-    weights = cross_attention(model, source, np.array([[2, 4, 5], [2, 6, 0]]))
+    weights = model.cross_attention_weights(source, np.array([[2, 4, 5], [2, 6, 0]]))
     assert weights.shape == (2, 2, 3, 5)
     np.testing.assert_allclose(weights[0, :, :, 3:], 0.0)
     np.testing.assert_allclose(weights[0].sum(-1), 1.0, atol=1e-5)

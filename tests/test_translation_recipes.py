@@ -9,7 +9,7 @@ import pytest
 
 from attention_zoo import data, saving
 from attention_zoo.losses import MaskedTokenAccuracy, MaskedTokenCrossentropy
-from attention_zoo.models import build_seq2seq, translate_tokens
+from attention_zoo.models import Seq2SeqTranslator
 from attention_zoo.recipes import seq2seq_attention, transformer_translation, translation
 from helpers import BACKEND, numpy
 
@@ -72,7 +72,7 @@ def test_cached_decoding_equals_rerunning_the_prefix(run):
     args, model, tokenizers, results, _ = run
     texts = [sample["source"] for sample in results["samples"]]
     source = translation.encode_texts(tokenizers[0], texts, args.max_length)
-    cached = translate_tokens(model, source, args.max_length)
+    cached = model.generate(source, args.max_length, sampler="greedy")
     decoder_inputs = np.zeros((len(texts), args.max_length), "int32")
     decoder_inputs[:, 0] = data.START_ID
     rerun = np.zeros_like(decoder_inputs)
@@ -134,7 +134,7 @@ def test_seq2seq_learns_to_reverse_unseen_sequences():
     keras.utils.set_random_seed(0)
     rng = np.random.default_rng(0)
     sources, decoder_inputs, targets = reversal_pairs(rng, 2400)
-    model = build_seq2seq(12, 12, embed_dim=16, units=48, dropout=0.0)
+    model = Seq2SeqTranslator(12, 12, embed_dim=16, units=48, dropout=0.0)
     epochs, batch_size = 20, 64
     schedule = keras.optimizers.schedules.CosineDecay(1e-2, epochs * 2000 // batch_size)
     model.compile(keras.optimizers.Adam(schedule), MaskedTokenCrossentropy(),
@@ -145,6 +145,6 @@ def test_seq2seq_learns_to_reverse_unseen_sequences():
     seen = {tuple(s) for s in sources[:2000]}
     unseen = [i for i in range(2000, 2400) if tuple(sources[i]) not in seen]
     assert len(unseen) > 100
-    decoded = translate_tokens(model, sources[held_out], max_length=6)
+    decoded = model.generate(sources[held_out], max_length=6, sampler="greedy")
     exact = np.mean([np.array_equal(decoded[i - 2000], targets[i]) for i in unseen])
     assert exact == 1.0, exact

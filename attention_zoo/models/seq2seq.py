@@ -6,13 +6,13 @@ output; the context joins the input embedding), dropout, logits. Trained with te
 on ((encoder_tokens, decoder_inputs), targets); id 0 is padding on both sides.
 
 >>> import numpy as np
->>> model = build_seq2seq(source_vocab_size=20, target_vocab_size=30, embed_dim=8, units=16)
+>>> model = Seq2SeqTranslator(source_vocab_size=20, target_vocab_size=30, embed_dim=8, units=16)
 >>> source, target = np.array([[5, 6, 7, 0]]), np.array([[2, 9, 4]])
 >>> tuple(model.predict([source, target], verbose=0).shape)
 (1, 3, 30)
->>> next, cache = decoding_step(model, source)
->>> logits, _, cache = next(np.array([[2, 0, 0]]), cache, 1)
->>> tuple(logits.shape), tuple(cross_attention(model, source, target).shape)
+>>> cache = model.build_cache(source, max_length=3)
+>>> logits, _, cache = model.call_decoder_with_cache(np.array([[2, 0, 0]]), cache, 1)
+>>> tuple(logits.shape), model.cross_attention_weights(source, target).shape
 ((1, 30), (1, 1, 3, 4))
 """
 
@@ -20,59 +20,85 @@ import keras
 from keras import ops
 
 from attention_zoo import layers
+from attention_zoo.data.tokenizers import END_ID, PAD_ID, START_ID
+from attention_zoo.models.translator import Translator
 
 
-def build_seq2seq(source_vocab_size, target_vocab_size, embed_dim=128, units=256, dropout=0.1):
+@keras.saving.register_keras_serializable(package="attention_zoo")
+class Seq2SeqTranslator(Translator):
     """(encoder_tokens, decoder_inputs) -> (batch, target_length, target_vocab_size) logits.
-    `units` is the decoder state size and the encoder's per direction."""
-    encoder_tokens = keras.Input((None,), dtype="int32", name="encoder_tokens")
-    decoder_inputs = keras.Input((None,), dtype="int32", name="decoder_inputs")
-    x = keras.layers.Embedding(source_vocab_size, embed_dim, mask_zero=True,
-                               name="source_embedding")(encoder_tokens)
-    x = keras.layers.Dropout(dropout)(x)
-    encoder_outputs, forward, backward = keras.layers.Bidirectional(
-        keras.layers.GRU(units, return_sequences=True, return_state=True), name="encoder")(x)
-    hidden = keras.layers.Dense(units, activation="tanh", name="bridge")(
-        keras.layers.Concatenate()([forward, backward]))
-    y = keras.layers.Embedding(target_vocab_size, embed_dim, mask_zero=True,
-                               name="target_embedding")(decoder_inputs)
-    y = keras.layers.Dropout(dropout)(y)
-    y = layers.BahdanauAttentionDecoder(units, name="decoder")(y, encoder_outputs,
-                                                               initial_hidden=hidden)
-    y = keras.layers.Dropout(dropout)(y)
-    logits = keras.layers.Dense(target_vocab_size, name="logits", dtype="float32")(y)
-    return keras.Model([encoder_tokens, decoder_inputs], logits, name="seq2seq_attention")
 
+    Args:
+        source_vocab_size, target_vocab_size: vocabulary sizes of the two sides.
+        embed_dim: embedding size of both sides.
+        units: the decoder state size and the encoder's per direction.
+        dropout: after the embeddings and before the logits.
+        start_token_id, end_token_id, pad_token_id: the special target ids (padding must be 0).
+        max_length: the most tokens `generate()` writes unless told otherwise.
+    """
 
-def _encode(model, encoder_tokens):
-    """The decoder cell's initial states for `encoder_tokens`."""
-    encoder = keras.Model(model.inputs[0], [model.get_layer("encoder").output[0],
-                                            model.get_layer("bridge").output])
-    encoder_outputs, hidden = encoder(encoder_tokens, training=False)
-    cell = model.get_layer("decoder").cell
-    return cell, cell.initial_states(encoder_outputs, ops.not_equal(encoder_tokens, 0), hidden)
+    def __init__(self, source_vocab_size, target_vocab_size, embed_dim=128, units=256,
+                 dropout=0.1, start_token_id=START_ID, end_token_id=END_ID,
+                 pad_token_id=PAD_ID, max_length=32, **kwargs):
+        # === Layers ===
+        self.source_embedding = keras.layers.Embedding(source_vocab_size, embed_dim,
+                                                       name="source_embedding")
+        self.source_dropout = keras.layers.Dropout(dropout, name="source_dropout")
+        self.encoder = keras.layers.Bidirectional(
+            keras.layers.GRU(units, return_sequences=True, return_state=True), name="encoder")
+        self.bridge = keras.layers.Dense(units, activation="tanh", name="bridge")
+        self.target_embedding = keras.layers.Embedding(target_vocab_size, embed_dim,
+                                                       name="target_embedding")
+        self.target_dropout = keras.layers.Dropout(dropout, name="target_dropout")
+        self.decoder = layers.BahdanauAttentionDecoder(units, name="decoder")
+        self.output_dropout = keras.layers.Dropout(dropout, name="output_dropout")
+        self.output_dense = keras.layers.Dense(target_vocab_size, name="logits", dtype="float32")
+        # === Functional model ===
+        encoder_tokens = keras.Input((None,), dtype="int32", name="encoder_tokens")
+        decoder_inputs = keras.Input((None,), dtype="int32", name="decoder_inputs")
+        encoder_outputs, mask, hidden = self.call_encoder(encoder_tokens)
+        y = self.target_dropout(self.target_embedding(decoder_inputs))
+        y = self.decoder(y, encoder_outputs, encoder_outputs_mask=mask, initial_hidden=hidden,
+                         inputs_mask=ops.not_equal(decoder_inputs, pad_token_id))
+        logits = self.output_dense(self.output_dropout(y))
+        super().__init__(inputs=[encoder_tokens, decoder_inputs], outputs=logits,
+                         **{"name": "seq2seq_attention", **kwargs})
+        # === Config ===
+        self.source_vocab_size, self.target_vocab_size = source_vocab_size, target_vocab_size
+        self.embed_dim, self.units, self.dropout = embed_dim, units, dropout
+        self._set_token_ids(start_token_id, end_token_id, pad_token_id, max_length)
 
+    def get_config(self):
+        return {"name": self.name, "source_vocab_size": self.source_vocab_size,
+                "target_vocab_size": self.target_vocab_size, "embed_dim": self.embed_dim,
+                "units": self.units, "dropout": self.dropout, **self.token_ids_config()}
 
-def decoding_step(model, encoder_tokens, max_length=None):
-    """(next, cache) for `attention_zoo.decoding`: one decoder step per call, the cell states
-    (which hold the encoder outputs, so beam search repeats them per beam) as the cache."""
-    cell, states = _encode(model, ops.convert_to_tensor(encoder_tokens, "int32"))
-    embed, to_logits = model.get_layer("target_embedding"), model.get_layer("logits")
+    def call_encoder(self, encoder_tokens, training=None):
+        """(encoder outputs (batch, source_length, 2 units), their padding mask, the decoder's
+        initial hidden state (batch, units) from both final encoder states)."""
+        mask = ops.not_equal(encoder_tokens, 0)
+        x = self.source_dropout(self.source_embedding(encoder_tokens), training=training)
+        outputs, forward, backward = self.encoder(x, mask=mask, training=training)
+        return outputs, mask, self.bridge(ops.concatenate([forward, backward], axis=-1))
 
-    def next(tokens, cache, index):
-        token = ops.take(tokens, index - 1, axis=1)
-        hidden, cache, _ = cell.step(embed(token), cache)
-        return to_logits(hidden), None, cache
+    def build_cache(self, encoder_tokens, max_length=None):
+        """The decoder cell's states (they hold the encoder outputs, so beam search repeats them
+        per beam); one step per call needs no room for `max_length`."""
+        encoder_outputs, mask, hidden = self.call_encoder(
+            ops.convert_to_tensor(encoder_tokens, "int32"), training=False)
+        return self.decoder.cell.initial_states(encoder_outputs, mask, hidden)
 
-    return next, states
+    def call_decoder_with_cache(self, tokens, cache, index):
+        token = ops.take(ops.convert_to_tensor(tokens, "int32"), index - 1, axis=1)
+        hidden, cache, _ = self.decoder.cell.step(self.target_embedding(token), cache)
+        return self.output_dense(hidden), hidden, cache
 
-
-def cross_attention(model, encoder_tokens, decoder_inputs):
-    """(batch, 1, target_length, source_length) attention weights with teacher forcing."""
-    cell, states = _encode(model, ops.convert_to_tensor(encoder_tokens, "int32"))
-    embedded = model.get_layer("target_embedding")(ops.convert_to_tensor(decoder_inputs, "int32"))
-    weights = []
-    for t in range(embedded.shape[1]):
-        _, states, step_weights = cell.step(embedded[:, t], states)
-        weights.append(step_weights)
-    return ops.stack(weights, axis=1)[:, None]
+    def _cross_attention(self, encoder_tokens, decoder_inputs):
+        """(batch, 1, target_length, source_length): the one head's weights, step by step."""
+        states = self.build_cache(encoder_tokens)
+        embedded = self.target_embedding(decoder_inputs)
+        weights = []
+        for t in range(embedded.shape[1]):
+            _, states, step_weights = self.decoder.cell.step(embedded[:, t], states)
+            weights.append(step_weights)
+        return ops.stack(weights, axis=1)[:, None]

@@ -1,50 +1,142 @@
-"""Decoding and attention maps for the translation models, whichever builder made them.
+"""What both translation models share: `generate()` and attention maps, over the three methods
+each model defines (keras_hub's Seq2SeqLM names):
+
+- `call_encoder(encoder_tokens)` -> what the decoder reads of the source;
+- `build_cache(encoder_tokens, max_length)` -> the decoder's starting cache;
+- `call_decoder_with_cache(tokens, cache, index)` -> `(logits, hidden, cache)` of the token at
+  `index` from `tokens[:, index - 1]`: the `next` of `attention_zoo.decoding` and of
+  `keras_hub.samplers`, so any search runs on them.
 
 >>> import numpy as np
->>> from attention_zoo.models.seq2seq import build_seq2seq
->>> model = build_seq2seq(20, 30, embed_dim=8, units=16)
->>> translate_tokens(model, np.array([[5, 6, 7, 0]]), max_length=6, beam_size=2).shape
+>>> from attention_zoo.models import Seq2SeqTranslator
+>>> model = Seq2SeqTranslator(20, 30, embed_dim=8, units=16)
+>>> model.generate(np.array([[5, 6, 7, 0]]), max_length=6, beam_size=2).shape
 (1, 6)
 """
 
+import keras
 import numpy as np
 from keras import ops
 
-from attention_zoo.layers.validation import check_token_ids
-from attention_zoo.data.tokenizers import END_ID, PAD_ID, START_ID
-from attention_zoo.decoding import beam_search, greedy_search
-from attention_zoo.models import seq2seq, transformer_translator
-from attention_zoo.models.vocabulary import input_vocabulary_size
+from attention_zoo import decoding
+from attention_zoo.layers.validation import check_positive_int, check_token_ids
+from attention_zoo.models.generation import compiled_search
 
-_MODULES = {"seq2seq_attention": seq2seq, "transformer_translator": transformer_translator}
+SOURCE_LENGTH_STEP = 16  # sources are padded to a multiple of this: one compilation per bucket
 
 
-def _module(model):
-    if model.name not in _MODULES:
-        raise ValueError(f"model must be one of the translation models {sorted(_MODULES)}; "
-                         f"received a model named {model.name!r}")
-    return _MODULES[model.name]
+class Translator(keras.Model):
+    """Base of the translation models: `(encoder_tokens, decoder_inputs) -> logits` in training,
+    `generate()` for translating. Subclasses build their functional graph, then call
+    `_set_token_ids`."""
+
+    def __setattr__(self, name, value):
+        """keras_hub's Backbone workaround: on torch, layers assigned before
+        `keras.Model.__init__` (the functional style) bypass torch.nn.Module's bookkeeping; the
+        functional graph tracks them."""
+        uninitialized = not hasattr(self, "_initialized")
+        if keras.config.backend() == "torch" and uninitialized:
+            return object.__setattr__(self, name, value)
+        return super().__setattr__(name, value)
+
+    def _set_token_ids(self, start_token_id, end_token_id, pad_token_id, max_length):
+        self._initialized = True
+        if pad_token_id != 0:
+            raise ValueError("pad_token_id must be 0 (the embeddings mask id 0); received "
+                             f"pad_token_id={pad_token_id}")
+        check_positive_int("max_length", max_length)
+        self.start_token_id, self.end_token_id = start_token_id, end_token_id
+        self.pad_token_id, self.max_length = pad_token_id, max_length
+        self._searches = {}
+
+    def token_ids_config(self):
+        return {"start_token_id": self.start_token_id, "end_token_id": self.end_token_id,
+                "pad_token_id": self.pad_token_id, "max_length": self.max_length}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def generate(self, encoder_tokens, max_length=None, sampler="beam", beam_size=4,
+                 length_penalty=0.6, temperature=1.0, top_k=10, top_p=0.9, seed=None,
+                 batch_size=64):
+        """(rows, max_length) numpy ids of the translations of `encoder_tokens` (rows of source
+        ids, 0-padded), written after the start token, 0 after the end token.
+
+        Args:
+            encoder_tokens: (rows, source_length) int ids, in [0, source vocabulary).
+            max_length: tokens to write at most; defaults to the model's `max_length`.
+            sampler: "beam" (beam search with `beam_size` and the GNMT `length_penalty`),
+                "greedy", or keras_hub's "top_k", "top_p" or "random" sampling with
+                `temperature`, `top_k`, `top_p` and `seed` (the same seed gives the same output).
+            batch_size: rows translated together; the last batch is filled up to it and the
+                source padded to a multiple of 16, so each search compiles once per bucket.
+        """
+        check_token_ids("encoder_tokens", encoder_tokens, self.source_vocab_size)
+        encoder_tokens = np.asarray(encoder_tokens, "int32")
+        max_length = self.max_length if max_length is None else max_length
+        check_positive_int("max_length", max_length)
+        check_positive_int("batch_size", batch_size)
+        search = self._search(max_length, sampler, beam_size, length_penalty, temperature,
+                              top_k, top_p, seed)
+        rows = len(encoder_tokens)
+        batch_size = min(batch_size, rows)
+        tokens = [search(batch) for batch in _buckets(encoder_tokens, batch_size)]
+        return np.concatenate(tokens)[:rows, 1:]
+
+    def _search(self, max_length, sampler, beam_size, length_penalty, temperature, top_k,
+                top_p, seed):
+        """The compiled search for these settings, made once; a seed resets its sampler."""
+        key = (max_length, sampler, beam_size, length_penalty, temperature, top_k, top_p)
+        if key not in self._searches:
+            self._searches[key] = self._compile_search(*key)
+        search, keras_hub_sampler = self._searches[key]
+        if seed is not None and keras_hub_sampler is not None:
+            for variable in keras_hub_sampler.variables:
+                variable.assign(np.array([seed, 0], variable.dtype))
+        return lambda batch: ops.convert_to_numpy(search(batch))
+
+    def _compile_search(self, max_length, sampler, beam_size, length_penalty, temperature,
+                        top_k, top_p):
+        keras_hub_sampler = None
+        if sampler == "beam":
+            check_positive_int("beam_size", beam_size)
+        else:
+            keras_hub_sampler = decoding.keras_hub_sampler(sampler, temperature, top_k, top_p,
+                                                           seed=0)
+
+        def search(encoder_tokens):
+            batch = ops.shape(encoder_tokens)[0]
+            cache = self.build_cache(encoder_tokens, max_length + 1)
+            prompt = ops.pad(ops.full((batch, 1), self.start_token_id, "int32"),
+                             ((0, 0), (0, max_length)), constant_values=self.pad_token_id)
+            ids = dict(end_token_id=self.end_token_id, pad_token_id=self.pad_token_id)
+            if keras_hub_sampler is None:
+                return decoding.beam_search(self.call_decoder_with_cache, prompt, cache,
+                                            beam_size=beam_size, length_penalty=length_penalty,
+                                            **ids)[0]
+            return decoding.sample(self.call_decoder_with_cache, prompt, keras_hub_sampler,
+                                   cache, model=self, **ids)
+
+        return compiled_search(search, self, keras_hub_sampler), keras_hub_sampler
+
+    def cross_attention_weights(self, encoder_tokens, decoder_inputs):
+        """(batch, heads, target_length, source_length) numpy weights of the decoder's attention
+        over the source with teacher forcing (the seq2seq model has one head)."""
+        weights = self._cross_attention(ops.convert_to_tensor(encoder_tokens, "int32"),
+                                        ops.convert_to_tensor(decoder_inputs, "int32"))
+        return np.asarray(ops.convert_to_numpy(weights))
 
 
-def translate_tokens(model, encoder_tokens, max_length, beam_size=1, length_penalty=0.0):
-    """(batch, max_length) numpy token ids generated after [START] (greedy with beam_size=1,
-    else beam search), [PAD] after [END]."""
-    check_token_ids("encoder_tokens", encoder_tokens, input_vocabulary_size(model))
-    encoder_tokens = ops.convert_to_tensor(encoder_tokens, "int32")
-    next, cache = _module(model).decoding_step(model, encoder_tokens, max_length + 1)
-    batch = ops.shape(encoder_tokens)[0]
-    prompt = ops.pad(ops.full((batch, 1), START_ID, "int32"), ((0, 0), (0, max_length)),
-                     constant_values=PAD_ID)
-    if beam_size == 1:
-        tokens = greedy_search(next, prompt, cache, end_token_id=END_ID)
-    else:
-        tokens, _ = beam_search(next, prompt, cache, beam_size=beam_size,
-                                length_penalty=length_penalty, end_token_id=END_ID)
-    return np.asarray(ops.convert_to_numpy(tokens))[:, 1:]
-
-
-def cross_attention(model, encoder_tokens, decoder_inputs):
-    """(batch, heads, target_length, source_length) numpy weights of the decoder's attention
-    over the source with teacher forcing (the seq2seq model has one head)."""
-    weights = _module(model).cross_attention(model, encoder_tokens, decoder_inputs)
-    return np.asarray(ops.convert_to_numpy(weights))
+def _buckets(encoder_tokens, batch_size):
+    """Batches of `batch_size` rows (the last filled up with copies of its first row), the source
+    padded with 0 to a multiple of SOURCE_LENGTH_STEP."""
+    rows, length = encoder_tokens.shape
+    padded_length = -(-max(length, 1) // SOURCE_LENGTH_STEP) * SOURCE_LENGTH_STEP
+    padded = np.zeros((rows, padded_length), "int32")
+    padded[:, :length] = encoder_tokens
+    for start in range(0, rows, batch_size):
+        batch = padded[start:start + batch_size]
+        if len(batch) < batch_size:
+            batch = np.concatenate([batch, np.repeat(batch[:1], batch_size - len(batch), 0)])
+        yield batch

@@ -25,10 +25,10 @@ def parse_args(argv=None):
 
 
 def build_model(args, source_vocab_size, target_vocab_size):
-    from attention_zoo.models import build_seq2seq
+    from attention_zoo.models import Seq2SeqTranslator
 
-    return build_seq2seq(source_vocab_size, target_vocab_size, args.embed_dim, args.units,
-                         args.dropout)
+    return Seq2SeqTranslator(source_vocab_size, target_vocab_size, embed_dim=args.embed_dim,
+                             units=args.units, dropout=args.dropout, max_length=args.max_length)
 
 
 def optimizer(args, steps_per_epoch):

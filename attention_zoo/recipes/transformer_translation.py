@@ -34,11 +34,12 @@ def parse_args(argv=None):
 
 
 def build_model(args, source_vocab_size, target_vocab_size):
-    from attention_zoo.models import build_transformer_translator
+    from attention_zoo.models import TransformerTranslator
 
-    return build_transformer_translator(source_vocab_size, target_vocab_size, args.embed_dim,
-                                        args.num_heads, args.intermediate_dim, args.num_blocks,
-                                        args.dropout, args.tie_embeddings)
+    return TransformerTranslator(source_vocab_size, target_vocab_size, embed_dim=args.embed_dim,
+                                 num_heads=args.num_heads, intermediate_dim=args.intermediate_dim,
+                                 num_blocks=args.num_blocks, dropout=args.dropout,
+                                 tie_embeddings=args.tie_embeddings, max_length=args.max_length)
 
 
 def optimizer(args, steps_per_epoch):

@@ -116,19 +116,15 @@ def evaluate(translations, pairs, beam_size):
             "decoding": "greedy" if beam_size == 1 else f"beam {beam_size}"}
 
 
-def translate_texts(model, tokenizers, texts, args, batch_size=500):
+def translate_texts(model, tokenizers, texts, args, batch_size=256):
     """Translations of `texts` with the flags' max_length, beam_size and length_penalty."""
     from attention_zoo import data
-    from attention_zoo.models import translate_tokens
 
-    translations = []
-    for start in range(0, len(texts), batch_size):
-        batch = texts[start:start + batch_size]
-        encoder_tokens = encode_texts(tokenizers[0], batch, args.max_length)
-        ids = translate_tokens(model, encoder_tokens, args.max_length, args.beam_size,
-                               args.length_penalty)
-        translations += [data.detokenize(tokenizers[1], row) for row in ids]
-    return translations
+    ids = model.generate(encode_texts(tokenizers[0], texts, args.max_length), args.max_length,
+                         sampler="greedy" if args.beam_size == 1 else "beam",
+                         beam_size=args.beam_size, length_penalty=args.length_penalty,
+                         batch_size=batch_size)
+    return [data.detokenize(tokenizers[1], row) for row in ids]
 
 
 def encode_texts(tokenizer, texts, max_length):
@@ -167,11 +163,10 @@ def attention_heatmap(model, tokenizers, source, translation, max_length, path):
     import numpy as np
 
     from attention_zoo import data, plots
-    from attention_zoo.models import cross_attention
 
     source_ids = encode_texts(tokenizers[0], [source], max_length)
     target_ids = [data.START_ID] + [int(i) for i in tokenizers[1](translation)][:max_length - 1]
-    weights = cross_attention(model, source_ids, np.array([target_ids], "int32"))
+    weights = model.cross_attention_weights(source_ids, np.array([target_ids], "int32"))
     source_length = int((source_ids[0] != 0).sum())
     source_names = [tokenizers[0].id_to_token(int(i)) for i in source_ids[0][:source_length]]
     target_names = [tokenizers[1].id_to_token(i) for i in target_ids[1:]] + ["[END]"]
@@ -182,6 +177,7 @@ def attention_heatmap(model, tokenizers, source, translation, max_length, path):
 def translate(model_path, texts, beam_size=None):
     """Translations of `texts` by a saved translation model folder (or its model.keras)."""
     from attention_zoo import data, saving
+    from attention_zoo.models import Translator
 
     folder = os.path.dirname(model_path) if model_path.endswith(".keras") else model_path
     config = argparse.Namespace(**saving.read_json(os.path.join(folder, "config.json")))
@@ -190,6 +186,10 @@ def translate(model_path, texts, beam_size=None):
     tokenizers = tuple(data.tokenizer_from_vocabulary(
         os.path.join(folder, f"{side}_vocabulary.txt")) for side in ("source", "target"))
     model = saving.load_model(os.path.join(folder, "model.keras"))
+    if not isinstance(model, Translator):
+        raise ValueError(f"model must be a translation model (TransformerTranslator or "
+                         f"Seq2SeqTranslator); received {type(model).__name__} {model.name!r} "
+                         f"from {model_path}")
     return translate_texts(model, tokenizers, list(texts), config)
 
 
