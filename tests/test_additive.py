@@ -29,6 +29,9 @@ def test_matches_numpy_with_mask(inputs):
     np.testing.assert_allclose(numpy(context), expected, atol=1e-5)
     np.testing.assert_allclose(numpy(weights), expected_weights, atol=1e-6)
     assert np.all(numpy(weights)[0, :, 3:] == 0)
+    # Keras's names: query, value, key; a key_mask masks as the value_mask does
+    np.testing.assert_allclose(numpy(layer(query, values, keys, key_mask=mask)), expected,
+                               atol=1e-5)
 
 
 def test_single_query_and_key_defaults_to_value(inputs):
@@ -81,17 +84,6 @@ def test_attention_pooling_is_bahdanau_attention_from_its_learned_query(inputs):
     np.testing.assert_allclose(numpy(pooled), expected[:, 0], atol=1e-5)
     np.testing.assert_allclose(numpy(weights), expected_weights[:, 0], atol=1e-6)
     assert np.all(numpy(weights)[0, 3:] == 0)
-
-
-def test_additive_attention_takes_query_value_key_like_keras(inputs):
-    query, key, value, mask = inputs
-    layer = AdditiveAttention(units=8)
-    context, weights = layer(query, value, key, value_mask=mask, return_attention_scores=True)
-    expected, expected_weights = additive_attention(query, key, value, *weights_of(layer), mask)
-    np.testing.assert_allclose(numpy(context), expected, atol=1e-5)
-    np.testing.assert_allclose(numpy(weights), expected_weights, atol=1e-6)
-    np.testing.assert_allclose(numpy(layer(query, value, key, key_mask=mask)), expected,
-                               atol=1e-5)
 
 
 def test_additive_attention_query_mask_zeroes_padded_queries(inputs):
