@@ -111,3 +111,24 @@ def test_same_seed_same_output_and_other_seeds_differ():
 def test_bad_generation_settings_raise(kwargs, message):
     with pytest.raises(ValueError, match=message):
         small_model("seq2seq").generate(sources(2), **kwargs)
+
+
+@pytest.mark.parametrize("kind", ["transformer", "seq2seq"])
+def test_a_functional_translator_of_earlier_runs_upgrades_with_its_weights(kind):
+    """Earlier run folders hold a plain functional model with the same layer names."""
+    from attention_zoo.models import legacy
+
+    model = small_model(kind)
+    old_name = {"transformer": "transformer_translator", "seq2seq": "seq2seq_attention"}[kind]
+    functional = keras.Model(model.inputs, model.outputs, name=old_name)
+    flags = {"embed_dim": model.embed_dim, "dropout": 0.0, "max_length": MAX_LENGTH,
+             **({"units": model.units} if kind == "seq2seq" else
+                {"num_heads": model.num_heads, "intermediate_dim": model.intermediate_dim,
+                 "num_blocks": model.num_blocks, "tie_embeddings": False})}
+    keras.utils.set_random_seed(5)  # the upgraded model starts from other weights
+    upgraded = legacy.upgrade(functional, flags)
+    source, target = sources(), np.full((5, 3), 2, "int32")
+    np.testing.assert_allclose(upgraded.predict([source, target], verbose=0),
+                               model.predict([source, target], verbose=0), atol=1e-6)
+    with pytest.raises(ValueError, match="must be a functional translation model"):
+        legacy.upgrade(keras.Model(model.inputs, model.outputs, name="other"), flags)

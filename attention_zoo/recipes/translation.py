@@ -189,7 +189,8 @@ def translate(model_path, texts, beam_size=None):
     if not isinstance(model, Translator):
         raise ValueError(f"model must be a translation model (TransformerTranslator or "
                          f"Seq2SeqTranslator); received {type(model).__name__} {model.name!r} "
-                         f"from {model_path}")
+                         f"from {model_path} (a translator saved before these classes: "
+                         f"python -m attention_zoo.models.legacy {folder})")
     return translate_texts(model, tokenizers, list(texts), config)
 
 
