@@ -185,7 +185,8 @@ class MultiHeadAttention(keras.layers.Layer):
         outputs = (keras.KerasTensor(self.compute_output_shape(query.shape, None),
                                      self.compute_dtype),)
         if return_attention_scores:
-            key_length = cache[0].shape[1] if cache is not None else (value if key is None else key).shape[1]
+            keys = cache[0] if cache is not None else (value if key is None else key)
+            key_length = keys.shape[1]
             outputs += (keras.KerasTensor((query.shape[0], self.num_heads, query.shape[1],
                                            key_length), self.compute_dtype),)
         if cache is not None:

@@ -66,12 +66,12 @@ class Seq2SeqTranslator(Translator):
         # === Config ===
         self.source_vocab_size, self.target_vocab_size = source_vocab_size, target_vocab_size
         self.embed_dim, self.units, self.dropout = embed_dim, units, dropout
-        self._set_token_ids(start_token_id, end_token_id, pad_token_id, max_length)
+        self._set_generation_config(start_token_id, end_token_id, pad_token_id, max_length)
 
     def get_config(self):
         return {"name": self.name, "source_vocab_size": self.source_vocab_size,
                 "target_vocab_size": self.target_vocab_size, "embed_dim": self.embed_dim,
-                "units": self.units, "dropout": self.dropout, **self.token_ids_config()}
+                "units": self.units, "dropout": self.dropout, **self.generation_config()}
 
     def call_encoder(self, encoder_tokens, training=None):
         """(encoder outputs (batch, source_length, 2 units), their padding mask, the decoder's

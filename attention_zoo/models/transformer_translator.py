@@ -75,14 +75,14 @@ class TransformerTranslator(Translator):
         self.embed_dim, self.num_heads = embed_dim, num_heads
         self.intermediate_dim, self.num_blocks = intermediate_dim, num_blocks
         self.dropout, self.tie_embeddings = dropout, tie_embeddings
-        self._set_token_ids(start_token_id, end_token_id, pad_token_id, max_length)
+        self._set_generation_config(start_token_id, end_token_id, pad_token_id, max_length)
 
     def get_config(self):
         return {"name": self.name, "source_vocab_size": self.source_vocab_size,
                 "target_vocab_size": self.target_vocab_size, "embed_dim": self.embed_dim,
                 "num_heads": self.num_heads, "intermediate_dim": self.intermediate_dim,
                 "num_blocks": self.num_blocks, "dropout": self.dropout,
-                "tie_embeddings": self.tie_embeddings, **self.token_ids_config()}
+                "tie_embeddings": self.tie_embeddings, **self.generation_config()}
 
     def call_encoder(self, encoder_tokens, training=None):
         """(memory (batch, source_length, embed_dim), its padding mask (batch, source_length))."""

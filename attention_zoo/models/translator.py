@@ -28,7 +28,7 @@ SOURCE_LENGTH_STEP = 16  # sources are padded to a multiple of this: one compila
 class Translator(keras.Model):
     """Base of the translation models: `(encoder_tokens, decoder_inputs) -> logits` in training,
     `generate()` for translating. Subclasses build their functional graph, then call
-    `_set_token_ids`."""
+    `_set_generation_config`."""
 
     def __setattr__(self, name, value):
         """keras_hub's Backbone workaround: on torch, layers assigned before
@@ -39,7 +39,7 @@ class Translator(keras.Model):
             return object.__setattr__(self, name, value)
         return super().__setattr__(name, value)
 
-    def _set_token_ids(self, start_token_id, end_token_id, pad_token_id, max_length):
+    def _set_generation_config(self, start_token_id, end_token_id, pad_token_id, max_length):
         self._initialized = True
         if pad_token_id != 0:
             raise ValueError("pad_token_id must be 0 (the embeddings mask id 0); received "
@@ -49,7 +49,8 @@ class Translator(keras.Model):
         self.pad_token_id, self.max_length = pad_token_id, max_length
         self._searches = {}
 
-    def token_ids_config(self):
+    def generation_config(self):
+        """The special token ids and the default `max_length`, for the subclasses' configs."""
         return {"start_token_id": self.start_token_id, "end_token_id": self.end_token_id,
                 "pad_token_id": self.pad_token_id, "max_length": self.max_length}
 
