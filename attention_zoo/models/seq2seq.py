@@ -37,6 +37,8 @@ class Seq2SeqTranslator(Translator):
         max_length: the most tokens `generate()` writes unless told otherwise.
     """
 
+    varying_cache_keys = ("hidden",)  # what a decoding step writes; the rest stays as built
+
     def __init__(self, source_vocab_size, target_vocab_size, embed_dim=128, units=256,
                  dropout=0.1, start_token_id=START_ID, end_token_id=END_ID,
                  pad_token_id=PAD_ID, max_length=32, **kwargs):
@@ -82,20 +84,24 @@ class Seq2SeqTranslator(Translator):
         return outputs, mask, self.bridge(ops.concatenate([forward, backward], axis=-1))
 
     def build_cache(self, encoder_tokens, max_length=None):
-        """The decoder cell's states (they hold the encoder outputs, so beam search repeats them
-        per beam); one step per call needs no room for `max_length`."""
+        """The decoder cell's states: `hidden` (what a step changes) and `source` (the encoder
+        outputs, their projected keys and mask); one step per call needs no room for
+        `max_length`."""
         encoder_outputs, mask, hidden = self.call_encoder(
             ops.convert_to_tensor(encoder_tokens, "int32"), training=False)
-        return self.decoder.cell.initial_states(encoder_outputs, mask, hidden)
+        hidden, *source = self.decoder.cell.initial_states(encoder_outputs, mask, hidden)
+        return {"hidden": hidden, "source": source}
 
     def call_decoder_with_cache(self, tokens, cache, index):
         token = ops.take(ops.convert_to_tensor(tokens, "int32"), index - 1, axis=1)
-        hidden, cache, _ = self.decoder.cell.step(self.target_embedding(token), cache)
-        return self.output_dense(hidden), hidden, cache
+        hidden, (state, *_), _ = self.decoder.cell.step(self.target_embedding(token),
+                                                        [cache["hidden"], *cache["source"]])
+        return self.output_dense(hidden), hidden, {**cache, "hidden": state}
 
     def _cross_attention(self, encoder_tokens, decoder_inputs):
         """(batch, 1, target_length, source_length): the one head's weights, step by step."""
-        states = self.build_cache(encoder_tokens)
+        cache = self.build_cache(encoder_tokens)
+        states = [cache["hidden"], *cache["source"]]
         embedded = self.target_embedding(decoder_inputs)
         weights = []
         for t in range(embedded.shape[1]):

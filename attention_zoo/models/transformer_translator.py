@@ -39,6 +39,8 @@ class TransformerTranslator(Translator):
         max_length: the most tokens `generate()` writes unless told otherwise.
     """
 
+    varying_cache_keys = ("self",)  # what a decoding step writes; the rest stays as built
+
     def __init__(self, source_vocab_size, target_vocab_size, embed_dim=128, num_heads=4,
                  intermediate_dim=512, num_blocks=2, dropout=0.1, tie_embeddings=False,
                  start_token_id=START_ID, end_token_id=END_ID, pad_token_id=PAD_ID,

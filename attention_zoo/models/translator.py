@@ -113,13 +113,26 @@ class Translator(keras.Model):
                              ((0, 0), (0, max_length)), constant_values=self.pad_token_id)
             ids = dict(end_token_id=self.end_token_id, pad_token_id=self.pad_token_id)
             if keras_hub_sampler is None:
-                return decoding.beam_search(self.call_decoder_with_cache, prompt, cache,
-                                            beam_size=beam_size, length_penalty=length_penalty,
-                                            **ids)[0]
+                return self._beam_search(prompt, cache, beam_size, length_penalty, ids)
             return decoding.sample(self.call_decoder_with_cache, prompt, keras_hub_sampler,
                                    cache, model=self, **ids)
 
         return compiled_search(search, self, keras_hub_sampler), keras_hub_sampler
+
+    def _beam_search(self, prompt, cache, beam_size, length_penalty, ids):
+        """Beam search that carries (and reorders) only the cache entries a step changes; the
+        rest (what the decoder reads of the source) is repeated for the beams once."""
+        varying = {key: cache[key] for key in self.varying_cache_keys}
+        fixed = decoding.repeat_for_beams(
+            {key: value for key, value in cache.items() if key not in varying}, beam_size)
+
+        def next(tokens, varying, index):
+            logits, hidden, cache = self.call_decoder_with_cache(tokens, {**fixed, **varying},
+                                                                 index)
+            return logits, hidden, {key: cache[key] for key in varying}
+
+        return decoding.beam_search(next, prompt, varying, beam_size=beam_size,
+                                    length_penalty=length_penalty, **ids)[0]
 
     def cross_attention_weights(self, encoder_tokens, decoder_inputs):
         """(batch, heads, target_length, source_length) numpy weights of the decoder's attention
