@@ -70,15 +70,26 @@ def record_run(folder, config, results):
     backend, flags), its test metrics, training time and model size."""
     import datetime
 
-    flags = {key: value for key, value in config.items() if key not in ("json", "output_dir")}
+    from attention_zoo.presets import WEIGHTS
+
+    flags = run_flags(config)
     entry = {"recipe": config["recipe"], "backend": config["backend"],
              "test": {key: value for key, value in results["test"].items()
                       if key != "confusion_matrix"},
              "train_seconds": results["train_seconds"], "parameters": results["parameters"],
-             "model_bytes": os.path.getsize(os.path.join(folder, "model.keras")),
+             "model_bytes": os.path.getsize(os.path.join(folder, WEIGHTS)),
              "date": datetime.date.today().isoformat(), "flags": flags}
     update_manifest(os.path.join(os.path.dirname(os.path.abspath(folder)), "manifest.json"),
                     os.path.basename(os.path.normpath(folder)), entry)
+
+
+def run_flags(config):
+    """A run's flags without those that only said where and how to print (kept files name no
+    folder of this machine)."""
+    from attention_zoo.presets import portable
+
+    return portable({key: value for key, value in config.items()
+                     if key not in ("json", "output_dir")})
 
 
 @contextlib.contextmanager

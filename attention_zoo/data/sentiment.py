@@ -21,7 +21,8 @@ from attention_zoo.data.splits import Splits, split_examples
 
 DATASETS = ("imdb", "tsv")
 IMDB_URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
-IMDB_CLASSES = ["neg", "pos"]
+IMDB_CLASSES = ["negative", "positive"]
+IMDB_FOLDERS = ["neg", "pos"]  # aclImdb/{train,test}/<folder>/*.txt, in class order
 # A first line whose label field is one of these is a header ("label<TAB>sentence"), not data.
 LABEL_COLUMN_NAMES = {"label", "labels", "class", "classes", "sentiment", "polarity", "target",
                       "category", "y"}
@@ -65,7 +66,7 @@ def clean_review(text):
 
 def _read_acl_imdb(folder, split):
     examples = []
-    for label, name in enumerate(IMDB_CLASSES):
+    for label, name in enumerate(IMDB_FOLDERS):
         for path in sorted(glob.glob(os.path.join(folder, split, name, "*.txt"))):
             with open(path, "rb") as file:
                 examples.append((clean_review(decode_utf8(file.read(), path)), label))

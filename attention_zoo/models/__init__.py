@@ -1,10 +1,11 @@
-"""Models composed from attention_zoo.layers."""
+"""Models composed from attention_zoo.layers, each loadable from a preset."""
 
-from attention_zoo.models.classifier import (CLASSIFIERS, attention_weights_model,
-                                             build_classifier)
+from attention_zoo.models.classifier import AttentionClassifier
+from attention_zoo.models.preprocessing import (ClassificationPreprocessor,
+                                                TranslationPreprocessor)
 from attention_zoo.models.seq2seq import Seq2SeqTranslator
 from attention_zoo.models.transformer_translator import TransformerTranslator
 from attention_zoo.models.translator import Translator
 
-__all__ = ["CLASSIFIERS", "Seq2SeqTranslator", "TransformerTranslator", "Translator",
-           "attention_weights_model", "build_classifier"]
+__all__ = ["AttentionClassifier", "ClassificationPreprocessor", "Seq2SeqTranslator",
+           "TransformerTranslator", "TranslationPreprocessor", "Translator"]

@@ -1,69 +1,126 @@
-"""Text classifiers that pool their sequence with attention, so they can show what they read.
+"""A text classifier that pools its sequence with attention, so it can show what it read.
 
->>> model = build_classifier("transformer", vocab_size=100, num_classes=2, embed_dim=16,
-...                          num_heads=2, intermediate_dim=32)
 >>> import numpy as np
+>>> model = AttentionClassifier(vocab_size=100, num_classes=2, embed_dim=16, num_heads=2,
+...                             intermediate_dim=32)
 >>> tuple(model.predict(np.array([[5, 6, 7, 0]]), verbose=0).shape)
 (1, 2)
->>> probabilities, weights = attention_weights_model(model).predict(np.array([[5, 6, 7, 0]]),
-...                                                                 verbose=0)
+>>> probabilities, weights = model.attention_weights(np.array([[5, 6, 7, 0]]))
 >>> float(weights[0, 3])  # padding gets no attention
 0.0
 """
 
 import keras
+import numpy as np
+from keras import ops
 
 from attention_zoo import layers
+from attention_zoo.layers.validation import check_token_ids
+from attention_zoo.models.preset_model import PresetModel
 
-CLASSIFIERS = ("transformer", "bigru-attention")
+ENCODERS = ("transformer", "bigru-attention")
 
 
-def build_classifier(kind, vocab_size, num_classes, embed_dim=64, num_heads=4,
-                     intermediate_dim=128, num_blocks=1, units=64, dropout=0.1,
-                     attention_dropout=0.0, bigram_buckets=0):
-    """Token ids (batch, length; 0 = padding) -> class logits.
+@keras.saving.register_keras_serializable(package="attention_zoo")
+class AttentionClassifier(PresetModel):
+    """Token ids (batch, length; 0 = padding) -> (batch, num_classes) logits.
 
-    With `bigram_buckets` > 0, a `BigramEmbedding` of that many hashed word-pair rows is added to
-    the token embedding (both models; scaled like it), so attention sees "not good" apart from
-    "good".
-
-    "transformer": TokenAndPositionEmbedding, `num_blocks` TransformerEncoderBlocks (masked
-    multi-head self-attention; `attention_dropout` on their attention weights, 0 keeps the fused
-    kernel), attention pooling, classifier head. "bigru-attention":
-    Embedding, bidirectional GRU (`units` per direction), attention pooling (AdditiveAttention
-    from a learned query over the hidden states), classifier head.
+    "transformer" encoder: TokenAndPositionEmbedding, `num_blocks` TransformerEncoderBlocks
+    (masked multi-head self-attention; `attention_dropout` on their attention weights, 0 keeps
+    the fused kernel). "bigru-attention": Embedding, bidirectional GRU (`units` per direction).
+    Both: attention pooling (AdditiveAttention from a learned query over the sequence), dropout,
+    dense logits. With `bigram_buckets` > 0, a `BigramEmbedding` of that many hashed word-pair
+    rows is added to the token embedding, so attention sees "not good" apart from "good".
     """
-    if kind not in CLASSIFIERS:
-        raise ValueError(f"kind must be one of {CLASSIFIERS}; received {kind!r}")
-    tokens = keras.Input((None,), dtype="int32", name="tokens")
-    if kind == "transformer":
-        x = layers.TokenAndPositionEmbedding(vocab_size, embed_dim, name="embedding")(tokens)
-        x = keras.layers.Dropout(dropout)(_with_bigrams(x, tokens, bigram_buckets, scale=True))
-        for i in range(num_blocks):
-            x = layers.TransformerEncoderBlock(num_heads, intermediate_dim, dropout=dropout,
-                                               attention_dropout=attention_dropout,
-                                               name=f"encoder_block_{i}")(x)
-    else:
-        x = keras.layers.Embedding(vocab_size, embed_dim, mask_zero=True, name="embedding")(tokens)
-        x = keras.layers.Dropout(dropout)(_with_bigrams(x, tokens, bigram_buckets, scale=False))
-        x = keras.layers.Bidirectional(keras.layers.GRU(units, return_sequences=True),
-                                       name="bigru")(x)
-    pooled, _ = layers.AttentionPooling(embed_dim, name="pooling")(x)
-    pooled = keras.layers.Dropout(dropout)(pooled)
-    logits = keras.layers.Dense(num_classes, name="logits", dtype="float32")(pooled)
-    return keras.Model(tokens, logits, name=f"{kind.replace('-', '_')}_classifier")
 
+    def __init__(self, vocab_size, num_classes, encoder="transformer", embed_dim=64,
+                 num_heads=4, intermediate_dim=128, num_blocks=1, units=64, dropout=0.1,
+                 attention_dropout=0.0, bigram_buckets=0, **kwargs):
+        if encoder not in ENCODERS:
+            raise ValueError(f"encoder must be one of {ENCODERS}; received {encoder!r}")
+        transformer = encoder == "transformer"
+        # === Layers ===
+        self.embedding = (layers.TokenAndPositionEmbedding(vocab_size, embed_dim,
+                                                           name="embedding") if transformer else
+                          keras.layers.Embedding(vocab_size, embed_dim, mask_zero=True,
+                                                 name="embedding"))
+        self.bigram_embedding = (layers.BigramEmbedding(bigram_buckets, embed_dim,
+                                                        scale=transformer,
+                                                        name="bigram_embedding")
+                                 if bigram_buckets else None)
+        self.add_bigrams = keras.layers.Add(name="add_bigrams") if bigram_buckets else None
+        self.embedding_dropout = keras.layers.Dropout(dropout, name="embedding_dropout")
+        self.encoder_layers = (
+            [layers.TransformerEncoderBlock(num_heads, intermediate_dim, dropout=dropout,
+                                            attention_dropout=attention_dropout,
+                                            name=f"encoder_block_{i}")
+             for i in range(num_blocks)] if transformer else
+            [keras.layers.Bidirectional(keras.layers.GRU(units, return_sequences=True),
+                                        name="bigru")])
+        self.pooling = layers.AttentionPooling(embed_dim, name="pooling")
+        self.pooled_dropout = keras.layers.Dropout(dropout, name="pooled_dropout")
+        self.output_dense = keras.layers.Dense(num_classes, name="logits", dtype="float32")
+        # === Functional model ===
+        tokens = keras.Input((None,), dtype="int32", name="tokens")
+        pooled, _ = self._pool(tokens)
+        logits = self.output_dense(self.pooled_dropout(pooled))
+        super().__init__(tokens, logits, **{"name": f"{encoder.replace('-', '_')}_classifier",
+                                           **kwargs})
+        # === Config ===
+        self.vocab_size, self.num_classes, self.encoder = vocab_size, num_classes, encoder
+        self.embed_dim, self.num_heads = embed_dim, num_heads
+        self.intermediate_dim, self.num_blocks, self.units = intermediate_dim, num_blocks, units
+        self.dropout, self.attention_dropout = dropout, attention_dropout
+        self.bigram_buckets = bigram_buckets
+        self._initialized = True
 
-def _with_bigrams(embedded, tokens, buckets, scale):
-    if not buckets:
-        return embedded
-    bigrams = layers.BigramEmbedding(buckets, embedded.shape[-1], scale=scale,
-                                     name="bigram_embedding")(tokens)
-    return keras.layers.Add(name="add_bigrams")([embedded, bigrams])
+    def _pool(self, tokens, training=None):
+        """(pooled (batch, features), attention weights (batch, length))."""
+        x = self.embedding(tokens)
+        if self.bigram_embedding is not None:
+            x = self.add_bigrams([x, self.bigram_embedding(tokens)])
+        x = self.embedding_dropout(x, training=training)
+        for layer in self.encoder_layers:
+            x = layer(x, training=training)
+        return self.pooling(x, training=training)
 
+    def attention_weights(self, tokens):
+        """Numpy (class probabilities (batch, classes), pooling weights (batch, length))."""
+        tokens = ops.convert_to_tensor(tokens, "int32")
+        pooled, weights = self._pool(tokens, training=False)
+        probabilities = ops.softmax(self.output_dense(pooled), axis=-1)
+        return ops.convert_to_numpy(probabilities), ops.convert_to_numpy(weights)
 
-def attention_weights_model(classifier):
-    """A model from the same token ids to (class probabilities, pooling attention weights)."""
-    probabilities = keras.layers.Softmax(dtype="float32")(classifier.output)
-    _, weights = classifier.get_layer("pooling").output
-    return keras.Model(classifier.input, [probabilities, weights])
+    def predict_texts(self, texts, top_tokens=5, batch_size=64):
+        """For each text: its label, the label's probability, every class's probability and the
+        `top_tokens` word pieces the pooling weighted most, through `self.preprocessor`."""
+        ids, _ = self.preprocessor_for("predict_texts").encode(list(texts))
+        check_token_ids("token ids", ids, self.vocab_size)
+        results = []
+        for start in range(0, len(ids), batch_size):
+            batch = ids[start:start + batch_size]
+            probabilities, weights = self.attention_weights(batch)
+            results += [self._explain(row, p, w, top_tokens)
+                        for row, p, w in zip(batch, probabilities, weights)]
+        return results
+
+    def _explain(self, ids, probabilities, weights, top_tokens):
+        names = self.preprocessor.class_names
+        label = int(probabilities.argmax())
+        length = int((ids != 0).sum())
+        order = np.argsort(-weights[:length])[:top_tokens]
+        tokenizer = self.preprocessor.tokenizer
+        return {"label": names[label], "probability": round(float(probabilities[label]), 4),
+                "probabilities": {name: round(float(p), 4) for name, p in zip(names,
+                                                                               probabilities)},
+                "attended": [(tokenizer.id_to_token(int(ids[i])), round(float(weights[i]), 4))
+                             for i in order]}
+
+    def get_config(self):
+        return {"name": self.name, "vocab_size": self.vocab_size,
+                "num_classes": self.num_classes, "encoder": self.encoder,
+                "embed_dim": self.embed_dim, "num_heads": self.num_heads,
+                "intermediate_dim": self.intermediate_dim, "num_blocks": self.num_blocks,
+                "units": self.units, "dropout": self.dropout,
+                "attention_dropout": self.attention_dropout,
+                "bigram_buckets": self.bigram_buckets}

@@ -14,30 +14,21 @@ each model defines (keras_hub's Seq2SeqLM names):
 (1, 6)
 """
 
-import keras
 import numpy as np
 from keras import ops
 
 from attention_zoo import decoding
 from attention_zoo.layers.validation import check_positive_int, check_token_ids
 from attention_zoo.models.generation import compiled_search
+from attention_zoo.models.preset_model import PresetModel
 
 SOURCE_LENGTH_STEP = 16  # sources are padded to a multiple of this: one compilation per bucket
 
 
-class Translator(keras.Model):
+class Translator(PresetModel):
     """Base of the translation models: `(encoder_tokens, decoder_inputs) -> logits` in training,
     `generate()` for translating. Subclasses build their functional graph, then call
     `_set_generation_config`."""
-
-    def __setattr__(self, name, value):
-        """keras_hub's Backbone workaround: on torch, layers assigned before
-        `keras.Model.__init__` (the functional style) bypass torch.nn.Module's bookkeeping; the
-        functional graph tracks them."""
-        uninitialized = not hasattr(self, "_initialized")
-        if keras.config.backend() == "torch" and uninitialized:
-            return object.__setattr__(self, name, value)
-        return super().__setattr__(name, value)
 
     def _set_generation_config(self, start_token_id, end_token_id, pad_token_id, max_length):
         self._initialized = True
@@ -54,18 +45,15 @@ class Translator(keras.Model):
         return {"start_token_id": self.start_token_id, "end_token_id": self.end_token_id,
                 "pad_token_id": self.pad_token_id, "max_length": self.max_length}
 
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def generate(self, encoder_tokens, max_length=None, sampler="beam", beam_size=4,
+    def generate(self, inputs, max_length=None, sampler="beam", beam_size=4,
                  length_penalty=0.6, temperature=1.0, top_k=10, top_p=0.9, seed=None,
                  batch_size=64):
-        """(rows, max_length) numpy ids of the translations of `encoder_tokens` (rows of source
-        ids, 0-padded), written after the start token, 0 after the end token.
+        """Translations of `inputs`: texts (a string or a list of them, through
+        `self.preprocessor`) give texts; token ids give (rows, max_length) numpy ids written after
+        the start token, 0 after the end token.
 
         Args:
-            encoder_tokens: (rows, source_length) int ids, in [0, source vocabulary).
+            inputs: texts, or (rows, source_length) int ids in [0, source vocabulary), 0-padded.
             max_length: tokens to write at most; defaults to the model's `max_length`.
             sampler: "beam" (beam search with `beam_size` and the GNMT `length_penalty`),
                 "greedy", or keras_hub's "top_k", "top_p" or "random" sampling with
@@ -73,7 +61,23 @@ class Translator(keras.Model):
             batch_size: rows translated together; the last batch is filled up to it and the
                 source padded to a multiple of 16, so each search compiles once per bucket.
         """
-        check_token_ids("encoder_tokens", encoder_tokens, self.source_vocab_size)
+        settings = dict(max_length=max_length, sampler=sampler, beam_size=beam_size,
+                        length_penalty=length_penalty, temperature=temperature, top_k=top_k,
+                        top_p=top_p, seed=seed, batch_size=batch_size)
+        if isinstance(inputs, str) or _are_texts(inputs):
+            texts = [inputs] if isinstance(inputs, str) else list(inputs)
+            translations = self.preprocessor_for("generate").decode_targets(
+                self.generate(self.encode_texts(texts)[0], **settings))
+            return translations[0] if isinstance(inputs, str) else translations
+        return self._generate_ids(inputs, **settings)
+
+    def encode_texts(self, texts):
+        """(source ids, which texts were longer than the model reads); an empty text raises."""
+        return self.preprocessor_for("encode_texts").encode_sources(texts)
+
+    def _generate_ids(self, encoder_tokens, max_length, sampler, beam_size, length_penalty,
+                      temperature, top_k, top_p, seed, batch_size):
+        check_token_ids("inputs", encoder_tokens, self.source_vocab_size)
         encoder_tokens = np.asarray(encoder_tokens, "int32")
         max_length = self.max_length if max_length is None else max_length
         check_positive_int("max_length", max_length)
@@ -140,6 +144,11 @@ class Translator(keras.Model):
         weights = self._cross_attention(ops.convert_to_tensor(encoder_tokens, "int32"),
                                         ops.convert_to_tensor(decoder_inputs, "int32"))
         return np.asarray(ops.convert_to_numpy(weights))
+
+
+def _are_texts(inputs):
+    return isinstance(inputs, (list, tuple)) and len(inputs) > 0 and all(
+        isinstance(item, str) for item in inputs)
 
 
 def _buckets(encoder_tokens, batch_size):

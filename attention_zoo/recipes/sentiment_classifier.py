@@ -3,7 +3,8 @@
     python recipes/sentiment_classifier.py --backend jax --data ../shared/data/imdb
     attention-zoo train sentiment --model bigru-attention --epochs 2
 
-Saves into `--output-dir/<name>/`: model.keras, vocabulary.txt, config.json, metrics.json and
+Saves into `--output-dir/<name>/` the model's preset (config.json, metadata.json,
+model.weights.h5, preprocessor.json, assets/vocabulary.txt), metrics.json and
 training_curves.png. Prints progress, then one JSON line of results (only that with --json).
 """
 
@@ -46,6 +47,8 @@ def parse_args(argv=None):
     parser.add_argument("--validation-size", type=int, default=2500)
     parser.add_argument("--test-size", type=int, default=2500,
                         help="held out from a single TSV file (IMDB has its own test set)")
+    parser.add_argument("--class-names", help="comma-separated names of the classes in the "
+                        "data's label order (e.g. negative,positive for 0/1 labels)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output-dir", default="saved_models")
     parser.add_argument("--name", help="folder name under --output-dir (default "
@@ -66,7 +69,7 @@ def train(args):
     import keras
 
     from attention_zoo import data, metrics
-    from attention_zoo.models import build_classifier
+    from attention_zoo.models import AttentionClassifier, ClassificationPreprocessor
 
     training.configure(args)
     keras.utils.set_random_seed(args.seed)
@@ -81,10 +84,14 @@ def train(args):
         return data.classification_dataset(examples, tokenizer, args.sequence_length,
                                            args.batch_size, shuffle=shuffle, seed=args.seed)
 
-    model = build_classifier(args.model, tokenizer.vocabulary_size(), len(splits.class_names),
-                             args.embed_dim, args.num_heads, args.intermediate_dim,
-                             args.num_blocks, args.units, args.dropout, args.attention_dropout,
-                             args.bigram_buckets)
+    class_names = _class_names(args, splits.class_names)
+    model = AttentionClassifier(
+        tokenizer.vocabulary_size(), len(class_names), encoder=args.model,
+        embed_dim=args.embed_dim, num_heads=args.num_heads,
+        intermediate_dim=args.intermediate_dim, num_blocks=args.num_blocks, units=args.units,
+        dropout=args.dropout, attention_dropout=args.attention_dropout,
+        bigram_buckets=args.bigram_buckets)
+    model.preprocessor = ClassificationPreprocessor(tokenizer, args.sequence_length, class_names)
     train_data = pipeline(splits.train, shuffle=True)
     schedule = keras.optimizers.schedules.CosineDecay(args.learning_rate,
                                                       args.epochs * len(train_data))
@@ -106,9 +113,15 @@ def train(args):
                "epochs_run": len(history.history["loss"]), "parameters": model.count_params(),
                "history": training.rounded(history.history),
                "saved_to": folder}
-    config = {"recipe": "sentiment_classifier", **vars(args), "class_names": splits.class_names,
-              "lowercase": True}
-    save_run(folder, model, tokenizer, config, results, history.history)
+    config = {"recipe": "sentiment_classifier", **vars(args)}
+    metadata = {"description": f"Attention sentiment classifier ({args.model} encoder), "
+                               f"{args.dataset} {'/'.join(class_names)}",
+                "training_data": {"dataset": args.dataset, "train_examples": len(splits.train),
+                                  "validation_examples": len(splits.validation),
+                                  "test_examples": len(splits.test), "seed": args.seed},
+                "test_metrics": {key: value for key, value in report.items()
+                                 if key != "confusion_matrix"}}
+    training.save_run(folder, model, config, results, history.history, metadata)
     if not args.json:
         print(f"test accuracy {report['accuracy']:.4f}, macro F1 {report['macro_f1']:.4f}, "
               f"confusion {report['confusion_matrix']}; trained {train_seconds:.0f} s; "
@@ -117,51 +130,15 @@ def train(args):
     return model, tokenizer, results
 
 
-def save_run(folder, model, tokenizer, config, results, history):
-    """Everything a run produces, written into a new folder that then replaces `folder` whole
-    (an earlier run there stays complete until then); then the run's entry in the manifest."""
-    from attention_zoo import data, plots, saving
-
-    with saving.replacing_folder(folder) as new:
-        data.save_vocabulary(tokenizer, os.path.join(new, "vocabulary.txt"))
-        saving.write_json(os.path.join(new, "config.json"), config)
-        saving.write_json(os.path.join(new, "metrics.json"), results)
-        plots.training_curves(history, os.path.join(new, "training_curves.png"))
-        saving.save_model(model, os.path.join(new, "model.keras"))
-    saving.record_run(folder, config, results)
-
-
-def classify(model_path, texts, top_tokens=5):
-    """Labels of `texts` from a saved classifier folder (or its model.keras): for each, the
-    label, its probability and the `top_tokens` word pieces the attention pooling weighted most."""
-    import numpy as np
-
-    from attention_zoo import data, saving
-    from attention_zoo.layers.validation import check_token_ids
-    from attention_zoo.models import attention_weights_model
-    from attention_zoo.models.vocabulary import input_vocabulary_size
-
-    folder = os.path.dirname(model_path) if model_path.endswith(".keras") else model_path
-    config = saving.read_json(os.path.join(folder, "config.json"))
-    tokenizer = data.tokenizer_from_vocabulary(os.path.join(folder, "vocabulary.txt"),
-                                               lowercase=config["lowercase"])
-    explainer = attention_weights_model(saving.load_model(os.path.join(folder, "model.keras")))
-    texts = [data.normalize_text(text) for text in texts]
-    ids = [[int(i) for i in tokenizer(text)][:config["sequence_length"]] for text in texts]
-    padded = np.zeros((len(texts), max(1, max(map(len, ids)))), "int32")
-    for row, sequence in enumerate(ids):
-        padded[row, :len(sequence)] = sequence
-    check_token_ids("token ids", padded, input_vocabulary_size(explainer))
-    probabilities, weights = explainer.predict(padded, verbose=0)
-    results = []
-    for row, sequence in enumerate(ids):
-        label = int(probabilities[row].argmax())
-        order = np.argsort(-weights[row, :len(sequence)])[:top_tokens]
-        results.append({"text": texts[row], "label": config["class_names"][label],
-                        "probability": round(float(probabilities[row, label]), 4),
-                        "attended": [(tokenizer.id_to_token(sequence[i]),
-                                      round(float(weights[row, i]), 4)) for i in order]})
-    return results
+def _class_names(args, found):
+    """The data's class names, or those of --class-names (as many, in label order)."""
+    if args.class_names is None:
+        return found
+    names = args.class_names.split(",")
+    if len(names) != len(found):
+        raise ValueError(f"--class-names must name the {len(found)} classes {found} in order; "
+                         f"received {args.class_names!r}")
+    return names
 
 
 if __name__ == "__main__":

@@ -83,3 +83,20 @@ def rounded(history):
     """Keras's per-epoch `History.history`, JSON-ready (with --resume: the epochs this run
     trained, not those restored from the backup)."""
     return {name: [round(float(value), 6) for value in values] for name, values in history.items()}
+
+
+def save_run(folder, model, config, results, history, metadata, write_extra=None):
+    """Everything a run produces, written into a new folder that then replaces `folder` whole
+    (an earlier run there stays complete until then): the preset (config.json, metadata.json
+    with `metadata`, model.weights.h5, preprocessor.json, assets/), metrics.json,
+    training_curves.png and what `write_extra(new_folder)` adds; then the run's entry in the
+    manifest. Shipped files name no folder of this machine (`presets.portable`)."""
+    from attention_zoo import plots, presets, saving
+
+    with saving.replacing_folder(folder) as new:
+        presets.write_preset(model, new, {**metadata, "training": saving.run_flags(config)})
+        saving.write_json(os.path.join(new, "metrics.json"), presets.portable(results))
+        plots.training_curves(history, os.path.join(new, "training_curves.png"))
+        if write_extra is not None:
+            write_extra(new)
+    saving.record_run(folder, config, results)

@@ -13,6 +13,7 @@ import sys
 
 from attention_zoo.recipes import translation
 
+DESCRIPTION = "Encoder-decoder Transformer translator"
 NAME = "transformer"
 DEFAULTS = {"epochs": 6, "batch_size": 64, "embed_dim": 128, "max_length": 32, "dropout": 0.1,
             "label_smoothing": 0.1, "beam_size": 4}

@@ -1,9 +1,10 @@
 """What both translation recipes share: flags, data, training, evaluation, saving, translating.
 
-A recipe supplies its name, its defaults, its model flags, a model builder and an optimizer;
-`train(args, recipe)` does the rest. Saves into `--output-dir/<name>/`: model.keras,
-source_vocabulary.txt, target_vocabulary.txt, config.json, metrics.json, training_curves.png
-and attention_<i>.png heatmaps for a few test sentences.
+A recipe supplies its name, description, defaults, model flags, a model builder and an
+optimizer; `train(args, recipe)` does the rest. Saves into `--output-dir/<name>/` the model's
+preset (config.json, metadata.json, model.weights.h5, preprocessor.json, assets/ with the two
+vocabularies), metrics.json, training_curves.png and attention_<i>.png heatmaps for a few test
+sentences.
 """
 
 import argparse
@@ -60,6 +61,7 @@ def train(args, recipe):
 
     from attention_zoo import data
     from attention_zoo.losses import MaskedTokenAccuracy, MaskedTokenCrossentropy
+    from attention_zoo.models import TranslationPreprocessor
 
     training.configure(args)
     keras.utils.set_random_seed(args.seed)
@@ -78,6 +80,7 @@ def train(args, recipe):
 
     train_data = pipeline(splits.train, shuffle=True)
     model = recipe.build_model(args, *(t.vocabulary_size() for t in tokenizers))
+    model.preprocessor = TranslationPreprocessor(*tokenizers, args.max_length)
     model.compile(optimizer=recipe.optimizer(args, len(train_data)),
                   loss=MaskedTokenCrossentropy(args.label_smoothing),
                   metrics=[MaskedTokenAccuracy()])
@@ -87,7 +90,7 @@ def train(args, recipe):
                         callbacks=training.callbacks(args, folder))
     train_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    translations = translate_texts(model, tokenizers, [s for s, _ in splits.test], args)
+    translations = translate_texts(model, [s for s, _ in splits.test], args)
     decode_seconds = time.perf_counter() - started
     results = {"recipe": recipe.NAME, "backend": args.backend, "dataset": args.dataset,
                "test": evaluate(translations, splits.test, args.beam_size),
@@ -100,8 +103,10 @@ def train(args, recipe):
                "samples": [{"source": s, "reference": r, "translation": t} for (s, r), t
                            in zip(splits.test[:SAMPLES], translations)]}
     config = {"recipe": recipe.NAME, **vars(args)}
-    save_run(folder, model, tokenizers, config, results, history.history,
-             list(zip([s for s, _ in splits.test[:args.heatmaps]], translations)))
+    heatmap_pairs = list(zip([s for s, _ in splits.test[:args.heatmaps]], translations))
+    training.save_run(folder, model, config, results, history.history,
+                      _metadata(recipe, args, splits, results),
+                      lambda new: _heatmaps(model, heatmap_pairs, new))
     if not args.json:
         _print_summary(results)
     print(json.dumps(results, ensure_ascii=False))
@@ -116,82 +121,46 @@ def evaluate(translations, pairs, beam_size):
             "decoding": "greedy" if beam_size == 1 else f"beam {beam_size}"}
 
 
-def translate_texts(model, tokenizers, texts, args, batch_size=256):
+def translate_texts(model, texts, args, batch_size=256):
     """Translations of `texts` with the flags' max_length, beam_size and length_penalty."""
-    from attention_zoo import data
-
-    ids = model.generate(encode_texts(tokenizers[0], texts, args.max_length), args.max_length,
-                         sampler="greedy" if args.beam_size == 1 else "beam",
-                         beam_size=args.beam_size, length_penalty=args.length_penalty,
-                         batch_size=batch_size)
-    return [data.detokenize(tokenizers[1], row) for row in ids]
+    return model.generate(list(texts), args.max_length,
+                          sampler="greedy" if args.beam_size == 1 else "beam",
+                          beam_size=args.beam_size, length_penalty=args.length_penalty,
+                          batch_size=batch_size)
 
 
-def encode_texts(tokenizer, texts, max_length):
-    """(len(texts), max_length) int32 token ids, truncated and padded with 0."""
-    import numpy as np
-
-    from attention_zoo import data
-
-    tokens = np.zeros((len(texts), max_length), "int32")
-    for row, text in enumerate(texts):
-        ids = [int(i) for i in tokenizer(data.normalize_text(text))][:max_length]
-        tokens[row, :len(ids)] = ids
-    return tokens
+def _metadata(recipe, args, splits, results):
+    language = f" to {args.target_lang}" if args.dataset == "numbers-dates" else ""
+    return {"description": f"{recipe.DESCRIPTION}, {args.dataset}{language}",
+            "training_data": {"dataset": args.dataset, "train_pairs": len(splits.train),
+                              "validation_pairs": len(splits.validation),
+                              "test_pairs": len(splits.test), "seed": args.seed},
+            "test_metrics": results["test"]}
 
 
-def save_run(folder, model, tokenizers, config, results, history, heatmap_pairs):
-    """Everything a run produces, written into a new folder that then replaces `folder` whole
-    (an earlier run there stays complete until then); then the run's entry in the manifest."""
-    from attention_zoo import data, plots, saving
-
-    with saving.replacing_folder(folder) as new:
-        for side, tokenizer in zip(("source", "target"), tokenizers):
-            data.save_vocabulary(tokenizer, os.path.join(new, f"{side}_vocabulary.txt"))
-        saving.write_json(os.path.join(new, "config.json"), config)
-        saving.write_json(os.path.join(new, "metrics.json"), results)
-        plots.training_curves(history, os.path.join(new, "training_curves.png"))
-        for i, (source, translation) in enumerate(heatmap_pairs):
-            attention_heatmap(model, tokenizers, source, translation, config["max_length"],
-                              os.path.join(new, f"attention_{i}.png"))
-        saving.save_model(model, os.path.join(new, "model.keras"))
-    saving.record_run(folder, config, results)
+def _heatmaps(model, pairs, folder):
+    for i, (source, translation) in enumerate(pairs):
+        attention_heatmap(model, source, translation, os.path.join(folder, f"attention_{i}.png"))
 
 
-def attention_heatmap(model, tokenizers, source, translation, max_length, path):
+def attention_heatmap(model, source, translation, path):
     """Plots the decoder's attention over `source` while it reads `translation`."""
     import numpy as np
 
     from attention_zoo import data, plots
 
-    source_ids = encode_texts(tokenizers[0], [source], max_length)
-    target_ids = [data.START_ID] + [int(i) for i in tokenizers[1](translation)][:max_length - 1]
+    preprocessor = model.preprocessor
+    source_ids, _ = model.encode_texts([source])
+    target_tokens = [int(i) for i in preprocessor.target_tokenizer(translation)]
+    target_ids = [data.START_ID] + target_tokens[:preprocessor.sequence_length - 1]
     weights = model.cross_attention_weights(source_ids, np.array([target_ids], "int32"))
     source_length = int((source_ids[0] != 0).sum())
-    source_names = [tokenizers[0].id_to_token(int(i)) for i in source_ids[0][:source_length]]
-    target_names = [tokenizers[1].id_to_token(i) for i in target_ids[1:]] + ["[END]"]
+    source_names = [preprocessor.source_tokenizer.id_to_token(int(i))
+                    for i in source_ids[0][:source_length]]
+    target_names = [preprocessor.target_tokenizer.id_to_token(i)
+                    for i in target_ids[1:]] + ["[END]"]
     plots.attention_heatmap(weights[0][:, :, :source_length], source_names, target_names, path,
                             title=f"{source}  ->  {translation}")
-
-
-def translate(model_path, texts, beam_size=None):
-    """Translations of `texts` by a saved translation model folder (or its model.keras)."""
-    from attention_zoo import data, saving
-    from attention_zoo.models import Translator
-
-    folder = os.path.dirname(model_path) if model_path.endswith(".keras") else model_path
-    config = argparse.Namespace(**saving.read_json(os.path.join(folder, "config.json")))
-    if beam_size is not None:
-        config.beam_size = beam_size
-    tokenizers = tuple(data.tokenizer_from_vocabulary(
-        os.path.join(folder, f"{side}_vocabulary.txt")) for side in ("source", "target"))
-    model = saving.load_model(os.path.join(folder, "model.keras"))
-    if not isinstance(model, Translator):
-        raise ValueError(f"model must be a translation model (TransformerTranslator or "
-                         f"Seq2SeqTranslator); received {type(model).__name__} {model.name!r} "
-                         f"from {model_path} (a translator saved before these classes: "
-                         f"python -m attention_zoo.models.legacy {folder})")
-    return translate_texts(model, tokenizers, list(texts), config)
 
 
 def _count(text):
