@@ -3,18 +3,24 @@
     attention-zoo info [--backend B] [--json]       backends, versions and devices
     attention-zoo train RECIPE [recipe flags]       runs a recipe: transformer, seq2seq or
                                                     sentiment (see its --help)
-    attention-zoo translate --model PATH "text"...  translates with a saved translation model
-    attention-zoo classify --model PATH "text"...   labels text with a saved classifier
+    attention-zoo translate --model PRESET "text"... (or --input FILE, or stdin)
+                                                    translates, one line per text
+    attention-zoo classify --model PRESET "text"...  labels texts, one line per text
+    attention-zoo evaluate --model PRESET --data FILE
+                                                    BLEU/chrF/exact match or accuracy/macro F1
+    attention-zoo presets [--json]                  the shipped presets and their metrics
     attention-zoo compare [compare flags]           the same models on every backend: agreement,
                                                     speed, memory, portability (see its --help)
     attention-zoo export --model PATH --format F --output OUT
-                                                    a saved model as a TF SavedModel or ONNX
+                                                    a preset or .keras model as a TF SavedModel
+                                                    or ONNX
+    attention-zoo --version
 """
 
 import argparse
 import json
 
-from attention_zoo import backend
+from attention_zoo import __version__, backend
 
 
 def _info(args):
@@ -51,33 +57,91 @@ def _own_flags(args):
     importlib.import_module(OWN_FLAGS[args.command][0]).main(args.extra_args)
 
 
-def _classify(args):
-    from attention_zoo.recipes.sentiment_classifier import classify
-
-    results = classify(args.model, args.texts, args.top_tokens)
-    if not args.json:
-        for result in results:
-            attended = ", ".join(f"{token} {weight:.3f}" for token, weight in result["attended"])
-            print(f"{result['label']} ({result['probability']:.3f}): {result['text'][:70]!r}\n"
-                  f"  attended to: {attended}")
-    print(json.dumps(results, ensure_ascii=False))
-
-
 def _translate(args):
-    from attention_zoo.recipes.translation import translate
+    from attention_zoo import inference
+    from attention_zoo.models import Translator
 
-    translations = translate(args.model, args.texts, args.beam_size)
+    model = Translator.from_preset(args.model)
+    lines = inference.read_lines(args.input, args.texts)
+    return inference.run(lines, inference.translator_predict(model, _sampler_settings(args)),
+                         lambda result: result["translation"], args.batch_size, args.json)
+
+
+def _classify(args):
+    from attention_zoo import inference
+    from attention_zoo.models import AttentionClassifier
+
+    model = AttentionClassifier.from_preset(args.model)
+    lines = inference.read_lines(args.input, args.texts)
+    return inference.run(lines, inference.classifier_predict(model, args.top_tokens),
+                         lambda result: f"{result['label']}\t{result['probability']:.4f}",
+                         args.batch_size, args.json)
+
+
+def _evaluate(args):
+    from attention_zoo import inference, presets
+
+    model = presets.load_preset(args.model)
+    report = inference.evaluate(model, args.data, _sampler_settings(args))
     if not args.json:
-        for text, translation in zip(args.texts, translations):
-            print(f"{text}\n  -> {translation}")
-    print(json.dumps([{"text": text, "translation": translation}
-                      for text, translation in zip(args.texts, translations)],
-                     ensure_ascii=False))
+        print(", ".join(f"{key} {value:.4f}" if isinstance(value, float) else f"{key} {value}"
+                        for key, value in report.items() if key != "confusion_matrix"))
+    print(json.dumps(report))
+
+
+def _sampler_settings(args):
+    return {"max_length": args.max_length, "sampler": args.sampler, "beam_size": args.beam_size,
+            "length_penalty": args.length_penalty, "temperature": args.temperature,
+            "top_k": args.top_k, "top_p": args.top_p, "seed": args.seed,
+            "batch_size": args.batch_size}
+
+
+def _model_flags(parser, kind):
+    parser.add_argument("--model", required=True, help=f"a {kind} preset: a shipped name "
+                        "(attention-zoo presets), a preset folder, or an hf:// or kaggle:// "
+                        "handle")
+    parser.add_argument("--backend", choices=backend.BACKENDS)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--json", action="store_true", help="one JSON object per line")
+
+
+def _input_flags(parser):
+    parser.add_argument("--input", help="a UTF-8 file of texts, one per line (default: the "
+                        "texts given as arguments, else stdin)")
+    parser.add_argument("texts", nargs="*")
+
+
+def _sampler_flags(parser):
+    parser.add_argument("--sampler", default="beam", help="beam, greedy, top_k, top_p or random")
+    parser.add_argument("--beam-size", type=int, default=4)
+    parser.add_argument("--length-penalty", type=float, default=0.6)
+    parser.add_argument("--temperature", type=float, default=1.0)
+    parser.add_argument("--top-k", type=int, default=10)
+    parser.add_argument("--top-p", type=float, default=0.9)
+    parser.add_argument("--seed", type=int, help="the same seed gives the same samples")
+    parser.add_argument("--max-length", type=int, help="tokens to write at most (default: "
+                        "the model's)")
+
+
+def _presets(args):
+    from attention_zoo import presets
+
+    listed = presets.list_presets()
+    if not args.json:
+        for name, entry in listed.items():
+            metrics = ", ".join(f"{key} {value}" for key, value in entry["metrics"].items()
+                                if isinstance(value, (int, float)))
+            print(f"{name}: {entry['description']} ({entry['class_name']}, "
+                  f"{entry['parameters']:,} parameters, {entry['bytes'] / 2**20:.1f} MiB)\n"
+                  f"  test: {metrics}")
+    print(json.dumps(listed))
 
 
 def build_parser():
     parser = argparse.ArgumentParser(prog="attention-zoo", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version",
+                        version=f"attention-zoo {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     info = commands.add_parser("info", help="installed backends, versions and devices")
     info.add_argument("--backend", choices=backend.BACKENDS, help="Keras backend to report as active")
@@ -88,22 +152,26 @@ def build_parser():
     train.add_argument("recipe", choices=sorted(RECIPES))
     train.add_argument("recipe_args", nargs=argparse.REMAINDER)
     train.set_defaults(run=_train)
-    translate = commands.add_parser("translate", help="translate with a saved translation model")
-    translate.add_argument("--model", required=True, help="a saved translation model folder or "
-                           "its model.keras (e.g. saved_models/transformer-numbers-dates-de)")
-    translate.add_argument("--backend", choices=backend.BACKENDS)
-    translate.add_argument("--beam-size", type=int, help="1 = greedy; default: as trained")
-    translate.add_argument("--json", action="store_true", help="print only the JSON line")
-    translate.add_argument("texts", nargs="+")
+    translate = commands.add_parser("translate", help="translate texts with a translator preset")
+    _model_flags(translate, "translator")
+    _sampler_flags(translate)
+    _input_flags(translate)
     translate.set_defaults(run=_translate)
-    classify = commands.add_parser("classify", help="label text with a saved classifier")
-    classify.add_argument("--model", required=True, help="a saved classifier folder or its "
-                          "model.keras (e.g. saved_models/sentiment-transformer)")
-    classify.add_argument("--backend", choices=backend.BACKENDS)
+    classify = commands.add_parser("classify", help="label texts with a classifier preset")
+    _model_flags(classify, "classifier")
     classify.add_argument("--top-tokens", type=int, default=5)
-    classify.add_argument("--json", action="store_true", help="print only the JSON line")
-    classify.add_argument("texts", nargs="+")
+    _input_flags(classify)
     classify.set_defaults(run=_classify)
+    evaluate = commands.add_parser("evaluate", help="test metrics of a preset on a labelled "
+                                   "TSV file")
+    _model_flags(evaluate, "translator or classifier")
+    _sampler_flags(evaluate)
+    evaluate.add_argument("--data", required=True, help="source<TAB>reference lines "
+                          "(translators) or label<TAB>text lines (classifiers)")
+    evaluate.set_defaults(run=_evaluate)
+    presets = commands.add_parser("presets", help="the shipped presets and their metrics")
+    presets.add_argument("--json", action="store_true", help="print only the JSON line")
+    presets.set_defaults(run=_presets)
     for name, (_, help) in OWN_FLAGS.items():
         commands.add_parser(name, add_help=False, help=help).set_defaults(run=_own_flags)
     return parser
@@ -116,7 +184,12 @@ def main(argv=None):
         parser.error(f"unrecognized arguments: {' '.join(args.extra_args)}")
     if getattr(args, "backend", None):
         backend.use(args.backend)
-    args.run(args)
+    try:
+        failed = args.run(args)
+    except (ValueError, OSError) as error:  # bad input or model: one sentence, no traceback
+        parser.exit(2, f"attention-zoo {args.command}: error: {error}\n")
+    if failed:
+        parser.exit(1, f"attention-zoo {args.command}: {failed} line(s) failed\n")
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ import time
 
 import numpy as np
 
-from attention_zoo import backend, export, saving
+from attention_zoo import backend, export, presets, saving
 
 WORKLOADS = ("layers", "seq2seq", "classifier", "transformer")
 VOCABULARY = 256
@@ -51,8 +51,8 @@ def build_workload(name):
         return models.Seq2SeqTranslator(VOCABULARY, VOCABULARY, embed_dim=64, units=128,
                                         dropout=0.0)
     if name == "classifier":
-        return models.build_classifier("transformer", VOCABULARY, 2, embed_dim=64, num_heads=4,
-                                       intermediate_dim=128, dropout=0.0)
+        return models.AttentionClassifier(VOCABULARY, 2, embed_dim=64, num_heads=4,
+                                          intermediate_dim=128, dropout=0.0)
     if name == "transformer":
         return models.TransformerTranslator(VOCABULARY, VOCABULARY, embed_dim=64, num_heads=4,
                                             intermediate_dim=128, num_blocks=2, dropout=0.0)
@@ -225,15 +225,13 @@ def portability(model_paths, backends, folder, log=print):
 
 
 def model_name(path):
-    """saved_models/NAME/model.keras -> NAME; any other FILE.keras -> FILE."""
-    if os.path.basename(path) == "model.keras":
-        return os.path.basename(os.path.dirname(os.path.abspath(path)))
-    return os.path.splitext(os.path.basename(path))[0]
+    """saved_models/NAME (a preset folder) -> NAME; FILE.keras -> FILE."""
+    return os.path.splitext(os.path.basename(os.path.normpath(path)))[0]
 
 
 def model_paths(paths=None, manifest=SHIPPED_MANIFEST):
-    """{name: absolute path} of the models for the portability matrix: `paths` (.keras files,
-    or run folders holding a model.keras) when given, else every run listed in `manifest` (a
+    """{name: absolute path} of the models for the portability matrix: `paths` (.keras files
+    or preset folders) when given, else every run listed in `manifest` (a
     manifest.json next to its run folders, as the recipes write). Says on stderr when there is
     no manifest to read."""
     if paths is None:
@@ -243,13 +241,11 @@ def model_paths(paths=None, manifest=SHIPPED_MANIFEST):
             return {}
         folder = os.path.dirname(os.path.abspath(manifest))
         paths = [os.path.join(folder, name) for name in saving.read_json(manifest)]
-    files = [os.path.join(path, "model.keras") if os.path.isdir(path) else path
-             for path in paths]
-    missing = [path for path in files if not os.path.isfile(path)]
+    missing = [path for path in paths if not (os.path.isfile(path) or presets.is_preset(path))]
     if missing:
-        raise ValueError(f"--models / --manifest must name existing .keras files or run "
+        raise ValueError(f"--models / --manifest must name existing .keras files or preset "
                          f"folders; received missing {missing}")
-    return {model_name(path): os.path.abspath(path) for path in files}
+    return {model_name(path): os.path.abspath(path) for path in paths}
 
 
 def machine():
@@ -335,7 +331,7 @@ def make_parser():
                         help="timed forward passes and identical training steps (>= 2)")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--length", type=int, default=32, help="tokens per sequence")
-    parser.add_argument("--models", nargs="*", help="model.keras files or run folders for the "
+    parser.add_argument("--models", nargs="*", help=".keras files or preset folders for the "
                         "portability matrix (none: skip it); default: the runs of --manifest")
     parser.add_argument("--manifest", default=SHIPPED_MANIFEST,
                         help="a manifest.json of run folders (default: the shipped models')")

@@ -25,11 +25,6 @@ from attention_zoo import backend
 FORMATS = ("tf_saved_model", "onnx")
 
 
-def model_file(path):
-    """A run folder's model.keras, or `path` itself."""
-    return os.path.join(path, "model.keras") if os.path.isdir(path) else path
-
-
 def sample_inputs(model, batch_size=2, length=8, seed=0):
     """Token ids 1..9 (valid for any vocabulary), one array per model input."""
     rng = np.random.default_rng(seed)
@@ -37,7 +32,7 @@ def sample_inputs(model, batch_size=2, length=8, seed=0):
 
 
 def export_model(model_path, format, output):
-    """Exports the `.keras` model at `model_path` (or its run folder) to `output` in `format`;
+    """Exports the model at `model_path` (a preset folder or a `.keras` file) to `output` in `format`;
     returns the max abs difference between the export's and the model's outputs on a sample."""
     if format not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}; received {format!r}")
@@ -47,7 +42,7 @@ def export_model(model_path, format, output):
     backend.use("tensorflow")
     from attention_zoo import saving
 
-    model = saving.load_model(model_file(model_path))
+    model = saving.load_model(model_path)
     inputs = sample_inputs(model)
     expected = model.predict_on_batch(inputs)  # also builds the traced call ONNX export needs
     folder = os.path.dirname(os.path.abspath(output))

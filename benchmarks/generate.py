@@ -3,7 +3,7 @@
     python benchmarks/generate.py --backend jax [--json]
 
 Translates the numbers-dates test split that the shipped model was evaluated on (2,000
-sentences, re-made from its config.json with the same seed) with beam search (4 beams) and
+sentences, re-made from its metadata.json with the same seed) with beam search (4 beams) and
 greedy search through `generate` (compiled once per bucket). Reports sentences/s, the first
 call's extra time (compilation), exact match against the references, and `bound_ratio`: the
 measured time over the time the work's matmul FLOPs would take at this CPU's measured matmul
@@ -30,7 +30,7 @@ MODEL = os.path.join(ROOT, "saved_models", "transformer-numbers-dates-de")
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", choices=backend.BACKENDS, default=backend.active())
-    parser.add_argument("--model", default=MODEL, help="a saved Transformer translator folder")
+    parser.add_argument("--model", default=MODEL, help="a Transformer translator preset folder")
     parser.add_argument("--sentences", type=int, default=2000)
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--beam-size", type=int, default=4)
@@ -85,17 +85,15 @@ def main(argv=None):
     import numpy as np
 
     from attention_zoo import data, saving
-    from attention_zoo.recipes.translation import encode_texts
+    from attention_zoo.models import TransformerTranslator
 
-    flags = saving.read_json(os.path.join(args.model, "config.json"))
-    model = saving.load_model(os.path.join(args.model, "model.keras"))
-    tokenizers = [data.tokenizer_from_vocabulary(os.path.join(args.model, f"{side}_vocabulary.txt"))
-                  for side in ("source", "target")]
+    flags = saving.read_json(os.path.join(args.model, "metadata.json"))["training"]
+    model = TransformerTranslator.from_preset(args.model)
     splits = data.load_translation("numbers-dates", None, flags["target_lang"],
                                    flags["train_size"], flags["validation_size"],
                                    flags["test_size"], flags["seed"], verbose=0)
     pairs = splits.test[:args.sentences]
-    sources = encode_texts(tokenizers[0], [s for s, _ in pairs], flags["max_length"])
+    sources, _ = model.encode_texts([s for s, _ in pairs])
     flops_per_second = matmul_flops_per_second()
     results = {**header("generate", args, keras, backend),
                "matmul_gflops_per_second": round(flops_per_second / 1e9, 1)}
@@ -103,7 +101,7 @@ def main(argv=None):
         ids, seconds, compile_seconds = timed_generate(model, sources, beam_size,
                                                        args.batch_size, flags["max_length"])
         generated = (ids != 0).sum(axis=1)
-        texts = [data.detokenize(tokenizers[1], row) for row in ids]
+        texts = model.preprocessor.decode_targets(ids)
         bound = generation_flops(model, sources, generated, beam_size) / flops_per_second
         results[name] = {"sentences": len(pairs), "seconds": round(seconds, 2),
                          "sentences_per_second": round(len(pairs) / seconds, 1),

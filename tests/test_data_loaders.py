@@ -130,7 +130,7 @@ def acl_imdb_tar(folder):
 def test_imdb_download_and_extract_offline(tmp_path, monkeypatch):
     monkeypatch.setattr(sentiment, "IMDB_URL", acl_imdb_tar(tmp_path))
     splits = load_sentiment("imdb", validation_size=2, cache_dir=str(tmp_path / "cache"))
-    assert splits.class_names == ["neg", "pos"]
+    assert splits.class_names == ["negative", "positive"]
     assert (len(splits.train), len(splits.validation), len(splits.test)) == (6, 2, 8)
     assert ("A pos review 0.  Second line.", 1) in splits.test
     assert all("<br" not in text for text, _ in splits.train)
