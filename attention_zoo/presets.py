@@ -56,7 +56,8 @@ def write_preset(model, folder, metadata=None):
     saving.write_json(os.path.join(folder, METADATA), portable({
         "attention_zoo": __version__, "keras": keras.__version__,
         "keras_hub": keras_hub.__version__, "backend": keras.config.backend(),
-        "class_name": type(model).__name__, "parameters": model.count_params(),
+        "class_name": type(model).__name__, "dtype_policy": model.dtype_policy.name,
+        "parameters": model.count_params(),
         "date": datetime.date.today().isoformat(), **(metadata or {})}))
 
 
@@ -72,13 +73,27 @@ def load_preset(preset, expected=None):
     cls = keras.saving.get_registered_object(config.get("registered_name", ""))
     if expected is not None and not (isinstance(cls, type) and issubclass(cls, expected)):
         raise ValueError(f"{preset} holds a model of class {config.get('class_name')}; "
-                         f"expected a {expected.__name__} preset")
-    model = keras.saving.deserialize_keras_object(config)
+                         f"expected a preset of class {expected.__name__}")
+    metadata = saving.read_json(os.path.join(folder, METADATA))
+    model = _deserialize(config, metadata.get("dtype_policy", "float32"))
     model.load_weights(os.path.join(folder, WEIGHTS))
     spec = saving.read_json(os.path.join(folder, PREPROCESSOR))
     model.preprocessor = PREPROCESSORS[spec["class_name"]].from_assets(
         os.path.join(folder, ASSETS), spec["config"])
     return model
+
+
+def _deserialize(config, dtype_policy):
+    """The model of `config`, its layers built under the dtype policy it was trained with
+    (mixed precision is kept)."""
+    import keras
+
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(dtype_policy)
+    try:
+        return keras.saving.deserialize_keras_object(config)
+    finally:
+        keras.config.set_dtype_policy(previous)
 
 
 def resolve(preset):

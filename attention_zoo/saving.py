@@ -44,8 +44,8 @@ def save_model(model, path):
 
 
 def load_model(path):
-    """Loads a preset folder (with its preprocessor) or a `.keras` file with safe_mode=True (no
-    pickled code); a truncated or corrupt file raises a ValueError naming it."""
+    """Loads a preset folder (with its preprocessor), or a `.keras` file with safe_mode=True
+    (no pickled code); a truncated or corrupt file raises a ValueError naming it."""
     import keras
 
     import attention_zoo.models  # noqa: F401  (registers the layers and models for loading)

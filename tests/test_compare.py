@@ -8,7 +8,7 @@ import os
 import numpy as np
 import pytest
 
-from attention_zoo import backend, compare
+from attention_zoo import backend, compare, data
 from every_layer_model import build_model
 from helpers import BACKEND
 
@@ -87,13 +87,20 @@ def test_bad_flags_are_named():
 
 
 def test_models_come_from_paths_or_a_manifest_and_none_is_said(tmp_path, capsys):
+    from attention_zoo.models import AttentionClassifier, ClassificationPreprocessor
+
     run = tmp_path / "runs" / "tiny"
-    run.mkdir(parents=True)
-    build_model().save(str(run / "model.keras"))
+    model = AttentionClassifier(10, 2, embed_dim=8, num_heads=2, intermediate_dim=8)
+    model.preprocessor = ClassificationPreprocessor(
+        data.tokenizer_from_vocabulary(["[PAD]", "[UNK]", "[START]", "[END]", "a"]), 4, "ab")
+    model.save_to_preset(str(run))
     (tmp_path / "runs" / "manifest.json").write_text(json.dumps({"tiny": {}}))
     from_manifest = compare.model_paths(manifest=str(tmp_path / "runs" / "manifest.json"))
-    assert from_manifest == {"tiny": str(run / "model.keras")}
-    assert compare.model_paths(paths=[str(run)]) == from_manifest  # a run folder is a model too
+    assert from_manifest == {"tiny": str(run)}
+    assert compare.model_paths(paths=[str(run)]) == from_manifest
+    build_model().save(str(tmp_path / "other.keras"))
+    assert compare.model_paths(paths=[str(tmp_path / "other.keras")]) == {
+        "other": str(tmp_path / "other.keras")}
     missing = str(tmp_path / "nowhere" / "manifest.json")
     assert compare.model_paths(manifest=missing) == {}
     assert f"no models for the portability matrix: {missing} does not exist" in (

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from attention_zoo import export, saving
-from attention_zoo.models import TransformerTranslator, build_classifier
+from attention_zoo.models import AttentionClassifier, TransformerTranslator
 from helpers import BACKEND
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -51,8 +51,8 @@ def exported(tmp_path_factory):
     """{(model, format): (export path, input .npy files, Keras outputs on this backend)}."""
     folder = tmp_path_factory.mktemp("export")
     keras.utils.set_random_seed(0)
-    models = {"classifier": build_classifier("transformer", 40, 3, embed_dim=16, num_heads=2,
-                                             intermediate_dim=32, bigram_buckets=64),
+    models = {"classifier": AttentionClassifier(40, 3, embed_dim=16, num_heads=2,
+                                                intermediate_dim=32, bigram_buckets=64),
               "translator": TransformerTranslator(40, 30, embed_dim=16, num_heads=2,
                                                   intermediate_dim=32, num_blocks=1)}
     rng, cases, expected = np.random.default_rng(0), [], {}

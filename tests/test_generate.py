@@ -121,7 +121,8 @@ def test_a_functional_translator_of_earlier_runs_upgrades_with_its_weights(kind)
     model = small_model(kind)
     old_name = {"transformer": "transformer_translator", "seq2seq": "seq2seq_attention"}[kind]
     functional = keras.Model(model.inputs, model.outputs, name=old_name)
-    flags = {"embed_dim": model.embed_dim, "dropout": 0.0, "max_length": MAX_LENGTH,
+    flags = {"recipe": kind, "embed_dim": model.embed_dim, "dropout": 0.0,
+             "max_length": MAX_LENGTH,
              **({"units": model.units} if kind == "seq2seq" else
                 {"num_heads": model.num_heads, "intermediate_dim": model.intermediate_dim,
                  "num_blocks": model.num_blocks, "tie_embeddings": False})}
@@ -130,5 +131,6 @@ def test_a_functional_translator_of_earlier_runs_upgrades_with_its_weights(kind)
     source, target = sources(), np.full((5, 3), 2, "int32")
     np.testing.assert_allclose(upgraded.predict([source, target], verbose=0),
                                model.predict([source, target], verbose=0), atol=1e-6)
-    with pytest.raises(ValueError, match="must be a functional translation model"):
-        legacy.upgrade(keras.Model(model.inputs, model.outputs, name="other"), flags)
+    with pytest.raises(ValueError, match="recipe must be transformer, seq2seq or "
+                                         "sentiment_classifier; received 'other'"):
+        legacy.upgrade(functional, {**flags, "recipe": "other"})

@@ -114,24 +114,20 @@ def test_translating_ids_outside_the_source_vocabulary_raises(kind):
     model = (Seq2SeqTranslator(20, 30, embed_dim=8, units=8) if kind == "seq2seq" else
              TransformerTranslator(20, 30, embed_dim=8, num_heads=2, intermediate_dim=8,
                                    num_blocks=1))
-    with pytest.raises(ValueError, match=r"encoder_tokens must be in \[0, 20\) "
+    with pytest.raises(ValueError, match=r"inputs must be in \[0, 20\) "
                                          r"\(vocab_size=20\); received id 25"):
         model.generate(np.array([[5, 25, 0]]), max_length=4)
 
 
-def test_classifying_with_a_vocabulary_that_is_not_the_models_raises(tmp_path):
-    """A run folder whose vocabulary.txt is bigger than its model's embedding."""
-    from attention_zoo import saving
-    from attention_zoo.models import build_classifier
-    from attention_zoo.recipes import sentiment_classifier
+def test_classifying_with_a_vocabulary_that_is_not_the_models_raises():
+    """A preprocessor whose vocabulary is bigger than its model's embedding."""
+    from attention_zoo import data
+    from attention_zoo.models import AttentionClassifier, ClassificationPreprocessor
 
-    saving.save_model(build_classifier("transformer", 6, 2, embed_dim=8, num_heads=2,
-                                       intermediate_dim=8), str(tmp_path / "model.keras"))
-    words = ["good", "bad", "film", "plot"]
-    (tmp_path / "vocabulary.txt").write_text("\n".join(["[PAD]", "[UNK]", "[START]", "[END]",
-                                                        *words]) + "\n")
-    saving.write_json(str(tmp_path / "config.json"), {"lowercase": True, "sequence_length": 8,
-                                                      "class_names": ["neg", "pos"]})
+    model = AttentionClassifier(6, 2, embed_dim=8, num_heads=2, intermediate_dim=8)
+    tokenizer = data.tokenizer_from_vocabulary(["[PAD]", "[UNK]", "[START]", "[END]", "good",
+                                                "bad", "film", "plot"], lowercase=True)
+    model.preprocessor = ClassificationPreprocessor(tokenizer, 8, ["negative", "positive"])
     with pytest.raises(ValueError, match=r"token ids must be in \[0, 6\) \(vocab_size=6\); "
                                          r"received id 7"):
-        sentiment_classifier.classify(str(tmp_path), ["plot good"])
+        model.predict_texts(["plot good"])

@@ -99,19 +99,16 @@ def test_a_new_folder_replaces_the_old_one_whole(tmp_path):
 
 
 RECIPE_SAVE_KILLED_AT_THE_MODEL = r"""
-import json, os, signal, sys
+import os, signal, sys
 from attention_zoo import saving
-from attention_zoo.recipes import sentiment_classifier
+from attention_zoo.recipes import training
 
 source, target = sys.argv[1], sys.argv[2]
-model = saving.load_model(os.path.join(source, "model.keras"))
-from attention_zoo import data
-tokenizer = data.tokenizer_from_vocabulary(os.path.join(source, "vocabulary.txt"), True)
-config = saving.read_json(os.path.join(source, "config.json"))
+model = saving.load_model(source)
+config = saving.read_json(os.path.join(source, "metadata.json"))["training"]
 results = saving.read_json(os.path.join(source, "metrics.json"))
-saving.save_model = lambda *args: os.kill(os.getpid(), signal.SIGKILL)
-sentiment_classifier.save_run(target, model, tokenizer, {**config, "epochs": 99}, results,
-                              {"loss": [1.0]})
+type(model).save_weights = lambda *args: os.kill(os.getpid(), signal.SIGKILL)
+training.save_run(target, model, {**config, "epochs": 99}, results, {"loss": [1.0]}, {})
 """
 
 
@@ -122,11 +119,11 @@ ONCE = pytest.mark.skipif(
 
 @ONCE
 def test_recipe_killed_while_saving_the_model_keeps_the_old_run(tmp_path):
-    """The issue's case: new vocabulary and config next to the old model.keras."""
+    """The issue's case: new vocabulary and config next to the old model's weights."""
     *_, folder = separable_sentiment_run("transformer")
     target = tmp_path / "sentiment"
-    saving.atomic_write_text(str(target / "model.keras"), "an older model")
-    saving.atomic_write_text(str(target / "vocabulary.txt"), "[PAD]\n")
+    saving.atomic_write_text(str(target / "model.weights.h5"), "an older model")
+    saving.atomic_write_text(str(target / "assets" / "vocabulary.txt"), "[PAD]\n")
     before = snapshot(target)
     env = {**os.environ, "KERAS_BACKEND": BACKEND}
     killed = subprocess.run([sys.executable, "-c", RECIPE_SAVE_KILLED_AT_THE_MODEL, str(folder),
@@ -154,7 +151,8 @@ def test_sentiment_recipe_runs_as_a_module_and_replaces_an_earlier_run(tmp_path)
     results = json.loads(completed.stdout.strip().splitlines()[-1])
     assert results["test"]["accuracy"] >= 0
     assert not stale.exists()  # the folder was replaced, not written into
-    assert {"model.keras", "vocabulary.txt", "config.json", "metrics.json"} <= set(
+    assert {"model.weights.h5", "assets", "config.json", "metrics.json"} <= set(
         os.listdir(tmp_path / "out" / "run"))
     manifest = saving.read_json(tmp_path / "out" / "manifest.json")
-    assert manifest["run"]["model_bytes"] == (tmp_path / "out" / "run" / "model.keras").stat().st_size
+    weights = tmp_path / "out" / "run" / "model.weights.h5"
+    assert manifest["run"]["model_bytes"] == weights.stat().st_size

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 from attention_zoo import saving
-from attention_zoo.models import build_classifier
+from attention_zoo.models import AttentionClassifier
 
 
 def test_a_save_that_fails_midway_leaves_the_previous_model(tmp_path, monkeypatch):
     path = str(tmp_path / "model.keras")
-    model = build_classifier("transformer", 30, 2, embed_dim=8, num_heads=2, intermediate_dim=8)
+    model = AttentionClassifier(30, 2, embed_dim=8, num_heads=2, intermediate_dim=8)
     saving.save_model(model, path)
     tokens = np.array([[3, 4, 5, 0]], "int32")
     before = saving.load_model(path).predict_on_batch(tokens)
@@ -25,8 +25,8 @@ def test_a_save_that_fails_midway_leaves_the_previous_model(tmp_path, monkeypatc
 
     monkeypatch.setattr(keras.Model, "save", crash_halfway)
     with pytest.raises(OSError, match="disk full"):
-        saving.save_model(build_classifier("transformer", 30, 2, embed_dim=8, num_heads=2,
-                                           intermediate_dim=8), path)
+        saving.save_model(AttentionClassifier(30, 2, embed_dim=8, num_heads=2,
+                                              intermediate_dim=8), path)
     monkeypatch.undo()
     np.testing.assert_array_equal(saving.load_model(path).predict_on_batch(tokens), before)
     assert os.listdir(tmp_path) == ["model.keras"]  # no temporary file left behind

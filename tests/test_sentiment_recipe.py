@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from attention_zoo import saving
+from attention_zoo.models import AttentionClassifier
 from attention_zoo.recipes import sentiment_classifier as recipe
 from helpers import review, separable_sentiment_run
 
@@ -24,10 +25,12 @@ def test_learns_a_separable_task(trained):
 
 def test_saves_every_artifact(trained):
     _, _, results, folder = trained
-    assert sorted(os.listdir(folder)) == ["config.json", "metrics.json", "model.keras",
-                                          "training_curves.png", "vocabulary.txt"]
+    assert sorted(os.listdir(folder)) == ["assets", "config.json", "metadata.json",
+                                          "metrics.json", "model.weights.h5",
+                                          "preprocessor.json", "training_curves.png"]
+    assert os.listdir(folder / "assets") == ["vocabulary.txt"]
     assert saving.read_json(folder / "metrics.json") == json.loads(json.dumps(results))
-    assert saving.read_json(folder / "config.json")["class_names"] == ["0", "1"]
+    assert saving.read_json(folder / "preprocessor.json")["config"]["class_names"] == ["0", "1"]
 
 
 def sample_tokens(tokenizer):
@@ -40,19 +43,19 @@ def sample_tokens(tokenizer):
     return ids
 
 
-def test_saved_model_predicts_the_same(trained):
+def test_preset_predicts_the_same(trained):
     """Loading on the other backends is tested for every layer in test_serialization.py."""
     model, tokenizer, _, folder = trained
     ids = sample_tokens(tokenizer)
-    loaded = saving.load_model(str(folder / "model.keras"))
+    loaded = AttentionClassifier.from_preset(str(folder))
     np.testing.assert_allclose(loaded.predict(ids, verbose=0), model.predict(ids, verbose=0),
                                atol=1e-5)
 
 
-def test_classify_labels_text_and_names_attended_tokens(trained):
+def test_predict_texts_labels_text_and_names_attended_tokens(trained):
     _, _, _, folder = trained
-    results = recipe.classify(str(folder), ["the plot and the music were wonderful",
-                                            "the movie was dreadful"], top_tokens=3)
+    results = AttentionClassifier.from_preset(str(folder)).predict_texts(
+        ["the plot and the music were wonderful", "the movie was dreadful"], top_tokens=3)
     assert [r["label"] for r in results] == ["1", "0"]
     assert all(0.5 < r["probability"] <= 1 and len(r["attended"]) == 3 for r in results)
     weights = [weight for _, weight in results[0]["attended"]]
@@ -62,17 +65,20 @@ def test_classify_labels_text_and_names_attended_tokens(trained):
 def test_truncated_model_file_gives_a_clear_error(trained, tmp_path):
     _, _, _, folder = trained
     broken = tmp_path / "model.keras"
-    broken.write_bytes((folder / "model.keras").read_bytes()[:1000])
+    model, _, _, _ = trained
+    model.save(str(tmp_path / "whole.keras"))
+    broken.write_bytes((tmp_path / "whole.keras").read_bytes()[:1000])
     with pytest.raises(ValueError, match="is not a readable .keras model file"):
         saving.load_model(str(broken))
 
 
-def test_cli_classify_prints_label_and_attended_tokens(trained, capsys):
+def test_cli_classify_prints_one_label_per_line(trained, capsys):
     from attention_zoo import cli
 
     _, _, _, folder = trained
-    cli.main(["classify", "--model", str(folder / "model.keras"), "--top-tokens", "2",
-              "the ending was superb"])
+    cli.main(["classify", "--model", str(folder), "the ending was superb", "dreadful"])
     lines = capsys.readouterr().out.strip().splitlines()
-    assert lines[0].startswith("1 (") and "attended to:" in lines[1]
-    assert json.loads(lines[-1])[0]["label"] == "1"
+    assert [line.split("\t")[0] for line in lines] == ["1", "0"]
+    cli.main(["classify", "--model", str(folder), "--json", "--top-tokens", "2", "superb"])
+    result = json.loads(capsys.readouterr().out)
+    assert result["label"] == "1" and len(result["attended"]) == 2

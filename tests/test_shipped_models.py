@@ -1,26 +1,46 @@
-"""The models shipped in saved_models/ are what the manifest says, small, and load here."""
+"""The presets shipped in saved_models/ are what the manifest says, small, name no folder of
+the machine they were made on, and load and answer on every backend."""
 
 import json
 from pathlib import Path
 
 import pytest
 
-from attention_zoo.recipes import sentiment_classifier
+from attention_zoo import presets
+from attention_zoo.models import AttentionClassifier, Translator
 
 SAVED_MODELS = Path(__file__).resolve().parent.parent / "saved_models"
 MANIFEST = json.loads((SAVED_MODELS / "manifest.json").read_text())
 
 
 @pytest.mark.parametrize("name", sorted(MANIFEST))
-def test_manifest_entry_matches_a_model_under_15_mb(name):
-    size = (SAVED_MODELS / name / "model.keras").stat().st_size
+def test_manifest_entry_matches_a_preset_under_15_mb(name):
+    size = (SAVED_MODELS / name / "model.weights.h5").stat().st_size
     assert size == MANIFEST[name]["model_bytes"] and size <= 15_000_000
+    assert name in presets.list_presets()
+
+
+def test_no_shipped_text_file_names_a_folder_of_the_training_machine():
+    for path in [SAVED_MODELS / "manifest.json", *SAVED_MODELS.glob("*/*.json")]:
+        text = path.read_text()
+        assert not any(root in text for root in ('"/work', '"/tmp', '"/home', '"/root')), path
 
 
 def test_shipped_imdb_classifier_loads_and_reads_sentiment():
     """Trained and saved on one backend (see its manifest entry); this runs on every backend."""
-    results = sentiment_classifier.classify(str(SAVED_MODELS / "sentiment-transformer"), [
+    model = AttentionClassifier.from_preset("sentiment-transformer")
+    results = model.predict_texts([
         "A wonderful, moving film with brilliant acting. I loved every minute of it.",
         "A dull, boring mess. The worst movie I have seen in years, a total waste of time."])
-    assert [r["label"] for r in results] == ["1", "0"], results
+    assert [r["label"] for r in results] == ["positive", "negative"], results
     assert all(r["probability"] > 0.8 for r in results), results
+
+
+@pytest.mark.parametrize("name", ["transformer-numbers-dates-de", "seq2seq-numbers-dates-de"])
+def test_shipped_translators_load_and_translate(name):
+    """Sentences of the numbers-dates test split (as in the preset's metrics.json samples)."""
+    model = Translator.from_preset(name)
+    samples = json.loads((SAVED_MODELS / name / "metrics.json").read_text())["samples"]
+    translations = model.generate([sample["source"] for sample in samples], sampler="greedy")
+    correct = sum(t == s["reference"] for t, s in zip(translations, samples))
+    assert correct >= len(samples) - 1, (translations, samples)

@@ -37,7 +37,7 @@ def test_mixed_precision_learns_as_well_as_float32(precision):
     _, _, mixed, folder = separable_sentiment_run("transformer", "--mixed-precision", precision)
     assert np.all(np.isfinite(mixed["history"]["loss"]))
     assert abs(mixed["test"]["accuracy"] - float32["test"]["accuracy"]) <= 0.01
-    loaded = saving.load_model(str(folder / "model.keras"))
+    loaded = saving.load_model(str(folder))
     assert loaded.get_layer("encoder_block_0").dtype_policy.name == f"mixed_{precision}"
     assert loaded.get_layer("logits").compute_dtype == "float32"
 
@@ -118,7 +118,7 @@ def test_resume_continues_a_killed_run_and_ends_where_an_uninterrupted_one_does(
                      epochs=2)
     killed.send_signal(signal.SIGKILL)
     killed.wait()
-    assert not os.path.exists(tmp_path / "resumed" / "run" / "model.keras")
+    assert not os.path.exists(tmp_path / "resumed" / "run" / "model.weights.h5")
     completed = subprocess.run(_recipe_command(tmp_path / "resumed", "--resume"),
                                env=environment, capture_output=True, text=True, timeout=600)
     assert completed.returncode == 0, completed.stderr[-3000:]

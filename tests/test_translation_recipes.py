@@ -9,7 +9,7 @@ import pytest
 
 from attention_zoo import data, saving
 from attention_zoo.losses import MaskedTokenAccuracy, MaskedTokenCrossentropy
-from attention_zoo.models import Seq2SeqTranslator
+from attention_zoo.models import Seq2SeqTranslator, Translator, preprocessing
 from attention_zoo.recipes import seq2seq_attention, transformer_translation, translation
 from helpers import BACKEND, numpy
 
@@ -17,8 +17,8 @@ RECIPES = {"seq2seq": (seq2seq_attention, ["--units", "24"]),
            "transformer": (transformer_translation, [
                "--num-heads", "2", "--intermediate-dim", "32", "--num-blocks", "1",
                "--warmup-steps", "10", "--tie-embeddings"])}
-ARTIFACTS = ["attention_0.png", "attention_1.png", "attention_2.png", "config.json",
-             "metrics.json", "model.keras", "source_vocabulary.txt", "target_vocabulary.txt",
+ARTIFACTS = ["assets", "attention_0.png", "attention_1.png", "attention_2.png", "config.json",
+             "metadata.json", "metrics.json", "model.weights.h5", "preprocessor.json",
              "training_curves.png"]
 
 
@@ -40,14 +40,19 @@ def test_tiny_run_saves_every_artifact_and_reports_metrics(run):
     args, _, _, results, folder = run
     assert sorted(os.listdir(folder)) == ARTIFACTS
     assert saving.read_json(folder / "metrics.json") == json.loads(json.dumps(results))
-    assert saving.read_json(folder / "config.json")["max_length"] == args.max_length
+    assert sorted(os.listdir(folder / "assets")) == ["source_vocabulary.txt",
+                                                     "target_vocabulary.txt"]
+    metadata = saving.read_json(folder / "metadata.json")
+    assert metadata["training"]["max_length"] == args.max_length
+    assert metadata["test_metrics"] == results["test"] and metadata["backend"] == BACKEND
+    assert saving.read_json(folder / "config.json")["config"]["max_length"] == args.max_length
     test = results["test"]
     assert test["pairs"] == 32 and test["decoding"] == "beam 2"
     assert 0 <= test["bleu"] <= 100 and 0 <= test["chrf"] <= 100
     assert len(results["samples"]) == translation.SAMPLES and results["train_tokens_per_second"] > 0
     entry = saving.read_json(folder.parent / "manifest.json")["model"]
     assert entry["test"] == test and entry["backend"] == BACKEND
-    assert entry["model_bytes"] == os.path.getsize(folder / "model.keras")
+    assert entry["model_bytes"] == os.path.getsize(folder / "model.weights.h5")
 
 
 def test_heatmaps_flag_takes_a_count(capsys):
@@ -58,20 +63,21 @@ def test_heatmaps_flag_takes_a_count(capsys):
         capsys.readouterr().err)
 
 
-def test_saved_model_translates_the_same(run):
-    args, model, tokenizers, results, folder = run
+def test_preset_translates_the_same(run):
+    args, model, _, results, folder = run
     texts = [sample["source"] for sample in results["samples"]]
-    assert translation.translate(str(folder), texts) == [s["translation"] for s in
-                                                         results["samples"]]
+    loaded = Translator.from_preset(str(folder))
+    assert loaded.generate(texts, sampler="beam", beam_size=2) == [
+        s["translation"] for s in results["samples"]]
     args.beam_size = 1
-    assert (translation.translate(str(folder / "model.keras"), texts, beam_size=1)
-            == translation.translate_texts(model, tokenizers, texts, args))
+    assert (loaded.generate(texts, sampler="greedy")
+            == translation.translate_texts(model, texts, args))
 
 
 def test_cached_decoding_equals_rerunning_the_prefix(run):
     args, model, tokenizers, results, _ = run
     texts = [sample["source"] for sample in results["samples"]]
-    source = translation.encode_texts(tokenizers[0], texts, args.max_length)
+    source, _ = model.encode_texts(texts)
     cached = model.generate(source, args.max_length, sampler="greedy")
     decoder_inputs = np.zeros((len(texts), args.max_length), "int32")
     decoder_inputs[:, 0] = data.START_ID
@@ -89,21 +95,20 @@ OTHER_BACKEND = {"tensorflow": "jax", "jax": "torch", "torch": "tensorflow"}[BAC
 OTHER_SIDE = """
 import json, sys
 import numpy as np
-from attention_zoo import saving
-from attention_zoo.recipes.translation import translate
-model = saving.load_model(sys.argv[1] + "/model.keras")
+from attention_zoo.models import Translator
+model = Translator.from_preset(sys.argv[1])
 inputs = [np.array(x, "int32") for x in json.loads(sys.argv[2])]
 print(json.dumps({"logits": model.predict(inputs, verbose=0).tolist(),
-                  "translations": translate(sys.argv[1], json.loads(sys.argv[3]))}))
+                  "translations": model.generate(json.loads(sys.argv[3]))}))
 """
 
 
-def test_saved_model_loads_and_translates_on_another_backend(run):
+def test_preset_loads_and_translates_on_another_backend(run):
     args, model, tokenizers, results, folder = run
     texts = [sample["source"] for sample in results["samples"]]
-    source = translation.encode_texts(tokenizers[0], texts, args.max_length)
-    target = translation.encode_texts(tokenizers[1], [s["reference"] for s in results["samples"]],
-                                 args.max_length)
+    source, _ = model.encode_texts(texts)
+    target, _ = preprocessing.encode(tokenizers[1], [s["reference"] for s in results["samples"]],
+                                     args.max_length)
     env = {**os.environ, "KERAS_BACKEND": OTHER_BACKEND}
     completed = subprocess.run(
         [sys.executable, "-c", OTHER_SIDE, str(folder), json.dumps([source.tolist(),
@@ -113,7 +118,7 @@ def test_saved_model_loads_and_translates_on_another_backend(run):
     other = json.loads(completed.stdout.strip().splitlines()[-1])
     np.testing.assert_allclose(np.array(other["logits"]),
                                model.predict([source, target], verbose=0), atol=1e-4)
-    assert other["translations"] == translation.translate(str(folder), texts)
+    assert other["translations"] == model.generate(texts)
 
 
 def reversal_pairs(rng, count, symbols=range(4, 12)):

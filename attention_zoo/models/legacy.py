@@ -53,7 +53,7 @@ def _same_class(model, flags):
                                  max_length=flags["max_length"])
     if recipe == "sentiment_classifier":
         return AttentionClassifier(
-            vocabulary[0], model.output.shape[-1], encoder=flags["model"],
+            vocabulary[0], model.outputs[0].shape[-1], encoder=flags["model"],
             embed_dim=flags["embed_dim"], num_heads=flags["num_heads"],
             intermediate_dim=flags["intermediate_dim"], num_blocks=flags["num_blocks"],
             units=flags["units"], dropout=flags["dropout"],
