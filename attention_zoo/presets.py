@@ -44,7 +44,9 @@ def write_preset(model, folder, metadata=None):
     if model.preprocessor is None:
         raise ValueError("model.preprocessor is None; a preset holds the model with the "
                          "preprocessor (tokenizers) it was trained with")
-    saving.write_json(os.path.join(folder, CONFIG), keras.saving.serialize_keras_object(model))
+    config = keras.saving.serialize_keras_object(model)
+    config.pop("compile_config", None)  # the model, not its training losses and optimizer
+    saving.write_json(os.path.join(folder, CONFIG), config)
     with saving.replacing(os.path.join(folder, WEIGHTS), suffix=".weights.h5") as temporary:
         model.save_weights(temporary)
     preprocessor = model.preprocessor

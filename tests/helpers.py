@@ -82,4 +82,5 @@ def separable_sentiment_run(model, *flags):
         "--bigram-buckets", "256", "--dropout", "0.0", "--learning-rate", "1e-2",
         "--validation-size", "60", "--test-size", "100",
         "--output-dir", str(folder / "out"), "--name", "model", "--json", *flags])
-    return (*recipe.train(args), folder / "out" / "model")
+    model, results = recipe.RECIPE.run(args)
+    return model, model.preprocessor.tokenizer, results, folder / "out" / "model"

@@ -9,12 +9,10 @@ training_curves.png. Prints progress, then one JSON line of results (only that w
 """
 
 import argparse
-import json
-import os
-import time
 
 from attention_zoo import backend
 from attention_zoo.recipes import training
+from attention_zoo.recipes.runner import Recipe
 
 MODELS = ("transformer", "bigru-attention")
 
@@ -58,76 +56,95 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def main(argv=None):
-    """Runs the recipe with command-line flags; returns its results."""
-    return train(parse_args(argv))[2]
+class SentimentRecipe(Recipe):
+    name = "sentiment_classifier"
+    description = "Attention sentiment classifier"
 
+    def default_name(self, args):
+        return f"sentiment-{args.model}"
 
-def train(args):
-    """Runs the recipe with parsed flags; returns (model, tokenizer, results)."""
-    backend.use(args.backend)
-    import keras
+    def load_data(self, args, verbose):
+        from attention_zoo import data
 
-    from attention_zoo import data, metrics
-    from attention_zoo.models import AttentionClassifier, ClassificationPreprocessor
+        return data.load_sentiment(args.dataset, args.data, args.validation_size,
+                                   args.test_size, args.seed)
 
-    training.configure(args)
-    keras.utils.set_random_seed(args.seed)
-    verbose = 0 if args.json else 1
-    folder = os.path.join(args.output_dir, args.name or f"sentiment-{args.model}")
-    splits = data.load_sentiment(args.dataset, args.data, args.validation_size, args.test_size,
-                                 args.seed)
-    tokenizer = data.build_tokenizer([text for text, _ in splits.train], args.vocabulary_size,
-                                     lowercase=True, verbose=verbose)
+    def preprocessor(self, args, splits, verbose):
+        from attention_zoo import data
+        from attention_zoo.models import ClassificationPreprocessor
 
-    def pipeline(examples, shuffle=False):
-        return data.classification_dataset(examples, tokenizer, args.sequence_length,
-                                           args.batch_size, shuffle=shuffle, seed=args.seed)
+        tokenizer = data.build_tokenizer([text for text, _ in splits.train],
+                                         args.vocabulary_size, lowercase=True, verbose=verbose)
+        return ClassificationPreprocessor(tokenizer, args.sequence_length,
+                                          _class_names(args, splits.class_names))
 
-    class_names = _class_names(args, splits.class_names)
-    model = AttentionClassifier(
-        tokenizer.vocabulary_size(), len(class_names), encoder=args.model,
-        embed_dim=args.embed_dim, num_heads=args.num_heads,
-        intermediate_dim=args.intermediate_dim, num_blocks=args.num_blocks, units=args.units,
-        dropout=args.dropout, attention_dropout=args.attention_dropout,
-        bigram_buckets=args.bigram_buckets)
-    model.preprocessor = ClassificationPreprocessor(tokenizer, args.sequence_length, class_names)
-    train_data = pipeline(splits.train, shuffle=True)
-    schedule = keras.optimizers.schedules.CosineDecay(args.learning_rate,
-                                                      args.epochs * len(train_data))
-    model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=args.weight_decay),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy"])
-    started = time.perf_counter()
-    history = model.fit(train_data, epochs=args.epochs,
-                        validation_data=pipeline(splits.validation), shuffle=False, verbose=verbose,
-                        callbacks=[keras.callbacks.EarlyStopping(
-                            "val_accuracy", patience=1, restore_best_weights=True),
-                            *training.callbacks(args, folder)])
-    train_seconds = time.perf_counter() - started
-    logits = model.predict(pipeline(splits.test), verbose=0)
-    report = metrics.classification_report([label for _, label in splits.test],
-                                           logits.argmax(axis=-1), len(splits.class_names))
-    results = {"recipe": "sentiment_classifier", "backend": args.backend, "model": args.model,
-               "test": report, "train_seconds": round(train_seconds, 1),
-               "epochs_run": len(history.history["loss"]), "parameters": model.count_params(),
-               "history": training.rounded(history.history),
-               "saved_to": folder}
-    config = {"recipe": "sentiment_classifier", **vars(args)}
-    metadata = {"description": f"Attention sentiment classifier ({args.model} encoder), "
-                               f"{args.dataset} {'/'.join(class_names)}",
+    def datasets(self, args, splits, preprocessor):
+        return (self._pipeline(args, splits.train, preprocessor, shuffle=True),
+                self._pipeline(args, splits.validation, preprocessor))
+
+    @staticmethod
+    def _pipeline(args, examples, preprocessor, shuffle=False):
+        from attention_zoo import data
+
+        return data.classification_dataset(examples, preprocessor.tokenizer,
+                                           args.sequence_length, args.batch_size,
+                                           shuffle=shuffle, seed=args.seed)
+
+    def build_model(self, args, preprocessor, steps_per_epoch):
+        import keras
+
+        from attention_zoo.models import AttentionClassifier
+
+        model = AttentionClassifier(
+            preprocessor.tokenizer.vocabulary_size(), len(preprocessor.class_names),
+            encoder=args.model, embed_dim=args.embed_dim, num_heads=args.num_heads,
+            intermediate_dim=args.intermediate_dim, num_blocks=args.num_blocks,
+            units=args.units, dropout=args.dropout, attention_dropout=args.attention_dropout,
+            bigram_buckets=args.bigram_buckets)
+        schedule = keras.optimizers.schedules.CosineDecay(args.learning_rate,
+                                                          args.epochs * steps_per_epoch)
+        model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=args.weight_decay),
+                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                      metrics=["accuracy"])
+        return model
+
+    def callbacks(self, args):
+        import keras
+
+        return [keras.callbacks.EarlyStopping("val_accuracy", patience=1,
+                                              restore_best_weights=True)]
+
+    def evaluate(self, model, args, splits, train_data, train_seconds):
+        from attention_zoo import metrics
+
+        logits = model.predict(self._pipeline(args, splits.test, model.preprocessor), verbose=0)
+        report = metrics.classification_report([label for _, label in splits.test],
+                                               logits.argmax(axis=-1), len(splits.class_names))
+        return {"model": args.model, "test": report}
+
+    def metadata(self, args, splits, results):
+        names = "/".join(_class_names(args, splits.class_names))
+        return {"description": f"{self.description} ({args.model} encoder), {args.dataset} "
+                               f"{names}",
                 "training_data": {"dataset": args.dataset, "train_examples": len(splits.train),
                                   "validation_examples": len(splits.validation),
                                   "test_examples": len(splits.test), "seed": args.seed},
-                "test_metrics": {key: value for key, value in report.items()
+                "test_metrics": {key: value for key, value in results["test"].items()
                                  if key != "confusion_matrix"}}
-    training.save_run(folder, model, config, results, history.history, metadata)
-    if not args.json:
-        print(f"test accuracy {report['accuracy']:.4f}, macro F1 {report['macro_f1']:.4f}, "
-              f"confusion {report['confusion_matrix']}; trained {train_seconds:.0f} s; "
-              f"saved to {folder}")
-    print(json.dumps(results))
-    return model, tokenizer, results
+
+    def summary(self, results):
+        report = results["test"]
+        return (f"test accuracy {report['accuracy']:.4f}, macro F1 {report['macro_f1']:.4f}, "
+                f"confusion {report['confusion_matrix']}; trained "
+                f"{results['train_seconds']:.0f} s; saved to {results['saved_to']}")
+
+
+RECIPE = SentimentRecipe()
+
+
+def main(argv=None):
+    """Runs the recipe with command-line flags; returns its results."""
+    return RECIPE.run(parse_args(argv))[1]
 
 
 def _class_names(args, found):

@@ -7,11 +7,8 @@ Prints progress, test BLEU/chrF/exact match and sample translations, then one JS
 results (only that with --json). Files: see `attention_zoo.recipes.translation`.
 """
 
-import sys
-
 from attention_zoo.recipes import translation
 
-DESCRIPTION = "RNN encoder-decoder translator with Bahdanau attention"
 NAME = "seq2seq"
 DEFAULTS = {"epochs": 6, "batch_size": 128, "embed_dim": 64, "units": 128, "max_length": 32,
             "dropout": 0.1, "label_smoothing": 0.0, "beam_size": 1, "learning_rate": 1e-2}
@@ -25,24 +22,31 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def build_model(args, source_vocab_size, target_vocab_size):
-    from attention_zoo.models import Seq2SeqTranslator
+class Seq2SeqRecipe(translation.TranslationRecipe):
+    name = NAME
+    description = "RNN encoder-decoder translator with Bahdanau attention"
 
-    return Seq2SeqTranslator(source_vocab_size, target_vocab_size, embed_dim=args.embed_dim,
-                             units=args.units, dropout=args.dropout, max_length=args.max_length)
+    def make_model(self, args, source_vocab_size, target_vocab_size):
+        from attention_zoo.models import Seq2SeqTranslator
+
+        return Seq2SeqTranslator(source_vocab_size, target_vocab_size,
+                                 embed_dim=args.embed_dim, units=args.units,
+                                 dropout=args.dropout, max_length=args.max_length)
+
+    def optimizer(self, args, steps_per_epoch):
+        import keras
+
+        schedule = keras.optimizers.schedules.CosineDecay(args.learning_rate,
+                                                          args.epochs * steps_per_epoch)
+        return keras.optimizers.Adam(schedule, clipnorm=1.0)
 
 
-def optimizer(args, steps_per_epoch):
-    import keras
-
-    schedule = keras.optimizers.schedules.CosineDecay(args.learning_rate,
-                                                      args.epochs * steps_per_epoch)
-    return keras.optimizers.Adam(schedule, clipnorm=1.0)
+RECIPE = Seq2SeqRecipe()
 
 
 def main(argv=None):
     """Runs the recipe with command-line flags; returns its results."""
-    return translation.train(parse_args(argv), sys.modules[__name__])[2]
+    return RECIPE.run(parse_args(argv))[1]
 
 
 if __name__ == "__main__":

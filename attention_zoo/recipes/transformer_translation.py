@@ -9,11 +9,8 @@ key/value caches. Prints progress, test BLEU/chrF/exact match and sample transla
 JSON line of results (only that with --json). Files: see `attention_zoo.recipes.translation`.
 """
 
-import sys
-
 from attention_zoo.recipes import translation
 
-DESCRIPTION = "Encoder-decoder Transformer translator"
 NAME = "transformer"
 DEFAULTS = {"epochs": 6, "batch_size": 64, "embed_dim": 128, "max_length": 32, "dropout": 0.1,
             "label_smoothing": 0.1, "beam_size": 4}
@@ -34,28 +31,36 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def build_model(args, source_vocab_size, target_vocab_size):
-    from attention_zoo.models import TransformerTranslator
+class TransformerRecipe(translation.TranslationRecipe):
+    name = NAME
+    description = "Encoder-decoder Transformer translator"
 
-    return TransformerTranslator(source_vocab_size, target_vocab_size, embed_dim=args.embed_dim,
-                                 num_heads=args.num_heads, intermediate_dim=args.intermediate_dim,
-                                 num_blocks=args.num_blocks, dropout=args.dropout,
-                                 tie_embeddings=args.tie_embeddings, max_length=args.max_length)
+    def make_model(self, args, source_vocab_size, target_vocab_size):
+        from attention_zoo.models import TransformerTranslator
+
+        return TransformerTranslator(
+            source_vocab_size, target_vocab_size, embed_dim=args.embed_dim,
+            num_heads=args.num_heads, intermediate_dim=args.intermediate_dim,
+            num_blocks=args.num_blocks, dropout=args.dropout,
+            tie_embeddings=args.tie_embeddings, max_length=args.max_length)
+
+    def optimizer(self, args, steps_per_epoch):
+        import keras
+
+        from attention_zoo.schedules import TransformerSchedule
+
+        schedule = TransformerSchedule(args.embed_dim, args.warmup_steps,
+                                       args.learning_rate_scale)
+        return keras.optimizers.Adam(schedule, beta_1=0.9, beta_2=0.98, epsilon=1e-9,
+                                     clipnorm=args.clipnorm)
 
 
-def optimizer(args, steps_per_epoch):
-    import keras
-
-    from attention_zoo.schedules import TransformerSchedule
-
-    schedule = TransformerSchedule(args.embed_dim, args.warmup_steps, args.learning_rate_scale)
-    return keras.optimizers.Adam(schedule, beta_1=0.9, beta_2=0.98, epsilon=1e-9,
-                                 clipnorm=args.clipnorm)
+RECIPE = TransformerRecipe()
 
 
 def main(argv=None):
     """Runs the recipe with command-line flags; returns its results."""
-    return translation.train(parse_args(argv), sys.modules[__name__])[2]
+    return RECIPE.run(parse_args(argv))[1]
 
 
 if __name__ == "__main__":

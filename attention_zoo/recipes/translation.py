@@ -1,19 +1,19 @@
 """What both translation recipes share: flags, data, training, evaluation, saving, translating.
 
-A recipe supplies its name, description, defaults, model flags, a model builder and an
-optimizer; `train(args, recipe)` does the rest. Saves into `--output-dir/<name>/` the model's
+A recipe subclasses `TranslationRecipe` with its name, description, model and optimizer, and
+`make_parser` with its defaults and model flags; `recipe.run(args)` does the rest. Saves into `--output-dir/<name>/` the model's
 preset (config.json, metadata.json, model.weights.h5, preprocessor.json, assets/ with the two
 vocabularies), metrics.json, training_curves.png and attention_<i>.png heatmaps for a few test
 sentences.
 """
 
 import argparse
-import json
 import os
 import time
 
 from attention_zoo import backend
 from attention_zoo.recipes import training
+from attention_zoo.recipes.runner import Recipe
 
 DATASETS = ("numbers-dates", "spa-eng", "tsv")
 SAMPLES = 5
@@ -53,64 +53,91 @@ def make_parser(description, defaults):
     return parser
 
 
-def train(args, recipe):
-    """Trains `recipe` (a module with NAME, build_model(args, source, target), optimizer(args,
-    steps_per_epoch)) with parsed flags; returns (model, tokenizers, results)."""
-    backend.use(args.backend)
-    import keras
+class TranslationRecipe(Recipe):
+    """What both translation recipes share; a subclass gives `name`, `description`,
+    `make_model(args, source_vocab_size, target_vocab_size)` and `optimizer(args,
+    steps_per_epoch)`."""
 
-    from attention_zoo import data
-    from attention_zoo.losses import MaskedTokenAccuracy, MaskedTokenCrossentropy
-    from attention_zoo.models import TranslationPreprocessor
+    def default_name(self, args):
+        suffix = f"-{args.target_lang}" if args.dataset == "numbers-dates" else ""
+        return f"{self.name}-{args.dataset}{suffix}"
 
-    training.configure(args)
-    keras.utils.set_random_seed(args.seed)
-    verbose = 0 if args.json else 1
-    folder = os.path.join(args.output_dir, args.name or _default_name(recipe.NAME, args))
-    splits = data.load_translation(args.dataset, args.data, args.target_lang, args.train_size,
-                                   args.validation_size, args.test_size, args.seed,
-                                   verbose=verbose)
-    tokenizers = tuple(data.build_tokenizer([pair[side] for pair in splits.train],
-                                            args.vocabulary_size, verbose=verbose)
-                       for side in (0, 1))
+    def load_data(self, args, verbose):
+        from attention_zoo import data
 
-    def pipeline(pairs, shuffle=False):
-        return data.translation_dataset(pairs, *tokenizers, args.max_length, args.batch_size,
-                                        shuffle=shuffle, seed=args.seed)
+        return data.load_translation(args.dataset, args.data, args.target_lang,
+                                     args.train_size, args.validation_size, args.test_size,
+                                     args.seed, verbose=verbose)
 
-    train_data = pipeline(splits.train, shuffle=True)
-    model = recipe.build_model(args, *(t.vocabulary_size() for t in tokenizers))
-    model.preprocessor = TranslationPreprocessor(*tokenizers, args.max_length)
-    model.compile(optimizer=recipe.optimizer(args, len(train_data)),
-                  loss=MaskedTokenCrossentropy(args.label_smoothing),
-                  metrics=[MaskedTokenAccuracy()])
-    started = time.perf_counter()
-    history = model.fit(train_data, epochs=args.epochs, validation_data=pipeline(splits.validation),
-                        shuffle=False, verbose=verbose,  # the pipeline shuffles
-                        callbacks=training.callbacks(args, folder))
-    train_seconds = time.perf_counter() - started
-    started = time.perf_counter()
-    translations = translate_texts(model, [s for s, _ in splits.test], args)
-    decode_seconds = time.perf_counter() - started
-    results = {"recipe": recipe.NAME, "backend": args.backend, "dataset": args.dataset,
-               "test": evaluate(translations, splits.test, args.beam_size),
-               "train_seconds": round(train_seconds, 1),
-               "decode_seconds": round(decode_seconds, 1),
-               "train_tokens_per_second": round(_target_tokens(train_data) * args.epochs
-                                                / train_seconds),
-               "parameters": model.count_params(), "saved_to": folder,
-               "history": training.rounded(history.history),
-               "samples": [{"source": s, "reference": r, "translation": t} for (s, r), t
-                           in zip(splits.test[:SAMPLES], translations)]}
-    config = {"recipe": recipe.NAME, **vars(args)}
-    heatmap_pairs = list(zip([s for s, _ in splits.test[:args.heatmaps]], translations))
-    training.save_run(folder, model, config, results, history.history,
-                      _metadata(recipe, args, splits, results),
-                      lambda new: _heatmaps(model, heatmap_pairs, new))
-    if not args.json:
-        _print_summary(results)
-    print(json.dumps(results, ensure_ascii=False))
-    return model, tokenizers, results
+    def preprocessor(self, args, splits, verbose):
+        from attention_zoo import data
+        from attention_zoo.models import TranslationPreprocessor
+
+        tokenizers = [data.build_tokenizer([pair[side] for pair in splits.train],
+                                           args.vocabulary_size, verbose=verbose)
+                      for side in (0, 1)]
+        return TranslationPreprocessor(*tokenizers, args.max_length)
+
+    def datasets(self, args, splits, preprocessor):
+        from attention_zoo import data
+
+        def pipeline(pairs, shuffle=False):
+            return data.translation_dataset(pairs, preprocessor.source_tokenizer,
+                                            preprocessor.target_tokenizer, args.max_length,
+                                            args.batch_size, shuffle=shuffle, seed=args.seed)
+
+        return pipeline(splits.train, shuffle=True), pipeline(splits.validation)
+
+    def build_model(self, args, preprocessor, steps_per_epoch):
+        from attention_zoo.losses import MaskedTokenAccuracy, MaskedTokenCrossentropy
+
+        model = self.make_model(args, preprocessor.source_tokenizer.vocabulary_size(),
+                                preprocessor.target_tokenizer.vocabulary_size())
+        model.compile(optimizer=self.optimizer(args, steps_per_epoch),
+                      loss=MaskedTokenCrossentropy(args.label_smoothing),
+                      metrics=[MaskedTokenAccuracy()])
+        return model
+
+    def evaluate(self, model, args, splits, train_data, train_seconds):
+        started = time.perf_counter()
+        translations = translate_texts(model, [s for s, _ in splits.test], args)
+        decode_seconds = time.perf_counter() - started
+        self._translations = translations  # for the heatmaps of extra_files
+        return {"dataset": args.dataset,
+                "test": evaluate(translations, splits.test, args.beam_size),
+                "decode_seconds": round(decode_seconds, 1),
+                "train_tokens_per_second": round(_target_tokens(train_data) * args.epochs
+                                                 / train_seconds),
+                "samples": [{"source": s, "reference": r, "translation": t} for (s, r), t
+                            in zip(splits.test[:SAMPLES], translations)]}
+
+    def metadata(self, args, splits, results):
+        language = f" to {args.target_lang}" if args.dataset == "numbers-dates" else ""
+        return {"description": f"{self.description}, {args.dataset}{language}",
+                "training_data": {"dataset": args.dataset, "train_pairs": len(splits.train),
+                                  "validation_pairs": len(splits.validation),
+                                  "test_pairs": len(splits.test), "seed": args.seed},
+                "test_metrics": results["test"]}
+
+    def extra_files(self, model, args, splits, results):
+        pairs = list(zip([s for s, _ in splits.test[:args.heatmaps]], self._translations))
+
+        def write(folder):
+            for i, (source, translation) in enumerate(pairs):
+                attention_heatmap(model, source, translation,
+                                  os.path.join(folder, f"attention_{i}.png"))
+
+        return write
+
+    def summary(self, results):
+        test = results["test"]
+        lines = [f"test ({test['decoding']}, {test['pairs']} pairs): BLEU {test['bleu']:.2f}, "
+                 f"chrF {test['chrf']:.2f}, exact match {test['exact_match']:.4f}; trained "
+                 f"{results['train_seconds']:.0f} s, decoded {results['decode_seconds']:.0f} s; "
+                 f"saved to {results['saved_to']}"]
+        lines += [f"  {sample['source']}\n    -> {sample['translation']}\n    (reference: "
+                  f"{sample['reference']})" for sample in results["samples"]]
+        return "\n".join(lines)
 
 
 def evaluate(translations, pairs, beam_size):
@@ -127,20 +154,6 @@ def translate_texts(model, texts, args, batch_size=256):
                           sampler="greedy" if args.beam_size == 1 else "beam",
                           beam_size=args.beam_size, length_penalty=args.length_penalty,
                           batch_size=batch_size)
-
-
-def _metadata(recipe, args, splits, results):
-    language = f" to {args.target_lang}" if args.dataset == "numbers-dates" else ""
-    return {"description": f"{recipe.DESCRIPTION}, {args.dataset}{language}",
-            "training_data": {"dataset": args.dataset, "train_pairs": len(splits.train),
-                              "validation_pairs": len(splits.validation),
-                              "test_pairs": len(splits.test), "seed": args.seed},
-            "test_metrics": results["test"]}
-
-
-def _heatmaps(model, pairs, folder):
-    for i, (source, translation) in enumerate(pairs):
-        attention_heatmap(model, source, translation, os.path.join(folder, f"attention_{i}.png"))
 
 
 def attention_heatmap(model, source, translation, path):
@@ -170,22 +183,6 @@ def _count(text):
     return int(text)
 
 
-def _default_name(recipe_name, args):
-    suffix = f"-{args.target_lang}" if args.dataset == "numbers-dates" else ""
-    return f"{recipe_name}-{args.dataset}{suffix}"
-
-
 def _target_tokens(dataset):
     """Non-padding target tokens in one epoch of `dataset`."""
     return int(sum((targets.numpy() != 0).sum() for _, targets in dataset))
-
-
-def _print_summary(results):
-    test = results["test"]
-    print(f"test ({test['decoding']}, {test['pairs']} pairs): BLEU {test['bleu']:.2f}, "
-          f"chrF {test['chrf']:.2f}, exact match {test['exact_match']:.4f}; trained "
-          f"{results['train_seconds']:.0f} s, decoded {results['decode_seconds']:.0f} s; saved to "
-          f"{results['saved_to']}")
-    for sample in results["samples"]:
-        print(f"  {sample['source']}\n    -> {sample['translation']}\n    (reference: "
-              f"{sample['reference']})")

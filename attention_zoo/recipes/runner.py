@@ -1,0 +1,94 @@
+"""The one path every recipe takes: parse -> data -> preprocessor -> model -> fit -> evaluate ->
+save the preset. A recipe subclasses `Recipe` and states only what differs.
+
+>>> sorted(name for name in vars(Recipe) if not name.startswith("_"))[:4]
+['build_model', 'callbacks', 'datasets', 'default_name']
+"""
+
+import json
+import os
+import time
+
+from attention_zoo import backend
+from attention_zoo.recipes import training
+
+
+class Recipe:
+    """What a recipe defines: its `name` and `description`, and the steps below; `run(args)`
+    does the rest (backend, dtype policy and distribution, seed, timing, fit with the training
+    callbacks, saving the run folder whole, the JSON line)."""
+
+    name = description = ""
+
+    def default_name(self, args):
+        """The run folder's name under --output-dir when --name is not given."""
+        raise NotImplementedError
+
+    def load_data(self, args, verbose):
+        """The train/validation/test splits."""
+        raise NotImplementedError
+
+    def preprocessor(self, args, splits, verbose):
+        """The preprocessor (tokenizers learned from the training split)."""
+        raise NotImplementedError
+
+    def datasets(self, args, splits, preprocessor):
+        """(training tf.data pipeline, validation pipeline)."""
+        raise NotImplementedError
+
+    def build_model(self, args, preprocessor, steps_per_epoch):
+        """The compiled model."""
+        raise NotImplementedError
+
+    def callbacks(self, args):
+        """Callbacks of this recipe, besides those of the training flags."""
+        return []
+
+    def evaluate(self, model, args, splits, train_data, train_seconds):
+        """Results on the test split: {"test": metrics, ...anything else to report}."""
+        raise NotImplementedError
+
+    def metadata(self, args, splits, results):
+        """The preset's description, training data and test metrics."""
+        raise NotImplementedError
+
+    def extra_files(self, model, args, splits, results):
+        """`write(folder)` for files besides the preset and the curves, or None."""
+        return None
+
+    def summary(self, results):
+        """The line(s) printed before the JSON line."""
+        raise NotImplementedError
+
+    def run(self, args):
+        """Trains, evaluates and saves with parsed flags; returns (model, results)."""
+        backend.use(args.backend)
+        import keras
+
+        training.configure(args)
+        keras.utils.set_random_seed(args.seed)
+        verbose = 0 if args.json else 1
+        folder = os.path.join(args.output_dir, args.name or self.default_name(args))
+        splits = self.load_data(args, verbose)
+        preprocessor = self.preprocessor(args, splits, verbose)
+        train_data, validation_data = self.datasets(args, splits, preprocessor)
+        model = self.build_model(args, preprocessor, len(train_data))
+        model.preprocessor = preprocessor
+        started = time.perf_counter()
+        history = model.fit(train_data, epochs=args.epochs, validation_data=validation_data,
+                            shuffle=False, verbose=verbose,  # the pipelines shuffle
+                            callbacks=[*self.callbacks(args), *training.callbacks(args, folder)])
+        train_seconds = time.perf_counter() - started
+        results = {"recipe": self.name, "backend": args.backend,
+                   **self.evaluate(model, args, splits, train_data, train_seconds),
+                   "train_seconds": round(train_seconds, 1),
+                   "epochs_run": len(history.history["loss"]),
+                   "parameters": model.count_params(), "saved_to": folder,
+                   "history": training.rounded(history.history)}
+        training.save_run(folder, model, {"recipe": self.name, **vars(args)}, results,
+                          history.history, self.metadata(args, splits, results),
+                          self.extra_files(model, args, splits, results))
+        if not args.json:
+            print(self.summary(results))
+        print(json.dumps(results, ensure_ascii=False))
+        return model, results
