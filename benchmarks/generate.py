@@ -51,7 +51,7 @@ def matmul_flops_per_second(size=512, repeats=20):
 
 def generation_flops(model, sources, generated, beam_size):
     """Matmul FLOPs: 2 per encoder weight per source token, and per step of every beam 2 per
-    decoder weight plus the attention over the cache and the source."""
+    decoder weight plus the attention over the generated prefix and the source's tokens."""
     import numpy as np
 
     encoder = sum(int(np.prod(w.shape)) for layer in model.encoder_blocks for w in layer.weights)
@@ -59,8 +59,9 @@ def generation_flops(model, sources, generated, beam_size):
                   for w in layer.weights)
     source_tokens = int((sources != 0).sum())
     steps = int(generated.sum()) * beam_size  # rows' generated lengths, per beam
+    source_length = (sources != 0).sum(axis=1).mean()
     attention = 2 * 2 * model.embed_dim * model.num_blocks * (generated.mean() / 2
-                                                              + sources.shape[1])
+                                                              + source_length)
     return 2 * encoder * source_tokens + steps * (2 * decoder + attention)
 
 

@@ -53,7 +53,10 @@ class MultiHeadAttention(keras.layers.Layer):
     or an eager tensor); under jit it is not checked, and the backends then clip the write
     (JAX) or drop it (torch). Without `cache_update_index`, the cache is used as given: the
     precomputed keys/values of `compute_cache(value)`, as for cross-attention over an encoder
-    output.
+    output. Such a cache may have fewer rows than the query (a divisor of them): each of its
+    rows then serves that many adjacent query rows, as the beams of one sentence share one copy
+    of its source in beam search; the key masks then have the cache's rows, the query and
+    attention masks the query's.
     """
 
     def __init__(self, num_heads, key_dim, value_dim=None, dropout=0.0, use_bias=True,
@@ -126,9 +129,15 @@ class MultiHeadAttention(keras.layers.Layer):
             key_mask = _cache_key_mask(key_mask, cache_update_index, ops.shape(key)[1],
                                        ops.shape(keys)[0], ops.shape(keys)[1])
             causal_offset = cache_update_index
-        query_length, key_length = ops.shape(query)[1], ops.shape(keys)[1]
+        projected = self.query_dense(query)
+        group = _shared_rows(projected, keys) if cache_update_index is None else 1
+        if group > 1:  # each cache row serves `group` adjacent query rows (beam search)
+            projected, query_mask, attention_mask = (
+                None if x is None else _merge_rows(x, group)
+                for x in (projected, query_mask, attention_mask))
+        query_length, key_length = ops.shape(projected)[1], ops.shape(keys)[1]
         mask = masking.combine_masks(query_mask, key_mask, attention_mask,
-                                     query_length=query.shape[1], key_length=keys.shape[1])
+                                     query_length=projected.shape[1], key_length=keys.shape[1])
         causal = use_causal_mask
         if causal and (mask is not None or cache is not None):
             mask = masking.combine_masks(attention_mask=mask, causal=True,
@@ -136,10 +145,14 @@ class MultiHeadAttention(keras.layers.Layer):
                                          causal_offset=causal_offset)
             causal = False  # folded into the mask; alone it takes the fused causal kernel
         attended = scaled_dot_product_attention(
-            self.query_dense(query), keys, values, mask=mask, causal=causal,
+            projected, keys, values, mask=mask, causal=causal,
             dropout_rate=self.dropout, training=training,
             return_attention_scores=return_attention_scores, seed=self.seed_generator)
         attended, scores = attended if return_attention_scores else (attended, None)
+        if group > 1:
+            attended = _split_rows(attended, group)
+            scores = None if scores is None else ops.swapaxes(
+                _split_rows(ops.swapaxes(scores, 1, 2), group), 1, 2)
         outputs = (self.output_dense(attended),)
         outputs += (scores,) if return_attention_scores else ()
         outputs += (cache,) if cache is not None else ()
@@ -199,6 +212,31 @@ class MultiHeadAttention(keras.layers.Layer):
                 "output_dim": self.output_dim, "seed": self.seed,
                 "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
                 "bias_initializer": keras.initializers.serialize(self.bias_initializer)}
+
+
+def _shared_rows(query, keys):
+    """How many adjacent query rows share each row of a precomputed cache: 1, or the ratio
+    when the cache has fewer rows (beam search keeps one source per sentence). Needs both
+    batch sizes known."""
+    rows, cache_rows = query.shape[0], keys.shape[0]
+    if rows is None or cache_rows is None or rows == cache_rows:
+        return 1
+    if rows % cache_rows:
+        raise ValueError(f"a precomputed cache must have the query's rows or a divisor of them; "
+                         f"received {cache_rows} cache rows for {rows} query rows")
+    return rows // cache_rows
+
+
+def _merge_rows(x, group):
+    """(rows, length, ...) -> (rows / group, group * length, ...)."""
+    shape = ops.shape(x)
+    return ops.reshape(x, (shape[0] // group, group * shape[1], *shape[2:]))
+
+
+def _split_rows(x, group):
+    """(rows, group * length, ...) -> (rows * group, length, ...)."""
+    shape = ops.shape(x)
+    return ops.reshape(x, (shape[0] * group, shape[1] // group, *shape[2:]))
 
 
 def _cache_key_mask(step_mask, index, step_length, batch_size, cache_length):

@@ -40,6 +40,7 @@ class TransformerTranslator(Translator):
     """
 
     varying_cache_keys = ("self",)  # what a decoding step writes; the rest stays as built
+    beams_share_source = True  # cross-attention serves each sentence's beams from one copy
 
     def __init__(self, source_vocab_size, target_vocab_size, embed_dim=128, num_heads=4,
                  intermediate_dim=512, num_blocks=2, dropout=0.1, tie_embeddings=False,

@@ -28,7 +28,11 @@ SOURCE_LENGTH_STEP = 16  # sources are padded to a multiple of this: one compila
 class Translator(PresetModel):
     """Base of the translation models: `(encoder_tokens, decoder_inputs) -> logits` in training,
     `generate()` for translating. Subclasses build their functional graph, then call
-    `_set_generation_config`."""
+    `_set_generation_config`; they name the cache entries a decoding step writes
+    (`varying_cache_keys`) and say whether their decoder reads the rest with one copy per
+    sentence for all its beams (`beams_share_source`)."""
+
+    beams_share_source = False
 
     def _set_generation_config(self, start_token_id, end_token_id, pad_token_id, max_length):
         self._initialized = True
@@ -125,10 +129,13 @@ class Translator(PresetModel):
 
     def _beam_search(self, prompt, cache, beam_size, length_penalty, ids):
         """Beam search that carries (and reorders) only the cache entries a step changes; the
-        rest (what the decoder reads of the source) is repeated for the beams once."""
+        rest (what the decoder reads of the source) is repeated for the beams once, or, where
+        the model's attention reads one copy per sentence for all its beams
+        (`beams_share_source`), not at all."""
         varying = {key: cache[key] for key in self.varying_cache_keys}
-        fixed = decoding.repeat_for_beams(
-            {key: value for key, value in cache.items() if key not in varying}, beam_size)
+        fixed = {key: value for key, value in cache.items() if key not in varying}
+        if not self.beams_share_source:
+            fixed = decoding.repeat_for_beams(fixed, beam_size)
 
         def next(tokens, varying, index):
             logits, hidden, cache = self.call_decoder_with_cache(tokens, {**fixed, **varying},
@@ -152,14 +159,16 @@ def _are_texts(inputs):
 
 
 def _buckets(encoder_tokens, batch_size):
-    """Batches of `batch_size` rows (the last filled up with copies of its first row), the source
-    padded with 0 to a multiple of SOURCE_LENGTH_STEP."""
-    rows, length = encoder_tokens.shape
-    padded_length = -(-max(length, 1) // SOURCE_LENGTH_STEP) * SOURCE_LENGTH_STEP
-    padded = np.zeros((rows, padded_length), "int32")
-    padded[:, :length] = encoder_tokens
-    for start in range(0, rows, batch_size):
-        batch = padded[start:start + batch_size]
+    """Batches of `batch_size` rows (the last filled up with copies of its first row), each
+    cut to its longest source and padded with 0 to a multiple of SOURCE_LENGTH_STEP: a few
+    shapes to compile, and no attention over columns that are padding in every row."""
+    for start in range(0, len(encoder_tokens), batch_size):
+        batch = encoder_tokens[start:start + batch_size]
         if len(batch) < batch_size:
             batch = np.concatenate([batch, np.repeat(batch[:1], batch_size - len(batch), 0)])
-        yield batch
+        used = np.flatnonzero(batch.any(axis=0))
+        length = used[-1] + 1 if len(used) else 1
+        padded = np.zeros((batch_size, -(-length // SOURCE_LENGTH_STEP) * SOURCE_LENGTH_STEP),
+                          "int32")
+        padded[:, :min(length, batch.shape[1])] = batch[:, :length]
+        yield padded
