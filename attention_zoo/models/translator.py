@@ -62,8 +62,9 @@ class Translator(PresetModel):
             sampler: "beam" (beam search with `beam_size` and the GNMT `length_penalty`),
                 "greedy", or keras_hub's "top_k", "top_p" or "random" sampling with
                 `temperature`, `top_k`, `top_p` and `seed` (the same seed gives the same output).
-            batch_size: rows translated together; the last batch is filled up to it and the
-                source padded to a multiple of 16, so each search compiles once per bucket.
+            batch_size: rows translated together; the last batch is filled up to it, and each
+                batch is cut to its longest source and padded to a multiple of 16, so each
+                search compiles once per (batch, length) bucket.
         """
         settings = dict(max_length=max_length, sampler=sampler, beam_size=beam_size,
                         length_penalty=length_penalty, temperature=temperature, top_k=top_k,
