@@ -9,6 +9,8 @@
     attention-zoo evaluate --model PRESET --data FILE
                                                     BLEU/chrF/exact match or accuracy/macro F1
     attention-zoo presets [--json]                  the shipped presets and their metrics
+    attention-zoo plot positional [--dim 128 --length 100 --output pe.png]
+                                                    the sinusoidal encoding and PE(i).PE(j)
     attention-zoo compare [compare flags]           the same models on every backend: agreement,
                                                     speed, memory, portability (see its --help)
     attention-zoo export --model PATH --format F --output OUT
@@ -137,6 +139,18 @@ def _presets(args):
     print(json.dumps(listed))
 
 
+def _plot(args):
+    import numpy as np
+
+    from attention_zoo import plots
+    from attention_zoo.layers import SinusoidalPositionalEncoding
+
+    encoding = SinusoidalPositionalEncoding(args.max_wavelength)(
+        np.zeros((1, args.length, args.dim), "float32"))
+    plots.positional_encoding(np.asarray(encoding)[0], args.output)
+    print(f"wrote {args.output}")
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="attention-zoo", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -169,6 +183,14 @@ def build_parser():
     evaluate.add_argument("--data", required=True, help="source<TAB>reference lines "
                           "(translators) or label<TAB>text lines (classifiers)")
     evaluate.set_defaults(run=_evaluate)
+    plot = commands.add_parser("plot", help="plot what a layer computes")
+    plot.add_argument("what", choices=["positional"], help="positional: the sinusoidal "
+                      "encoding and its position-by-position dot products")
+    plot.add_argument("--dim", type=int, default=128)
+    plot.add_argument("--length", type=int, default=100)
+    plot.add_argument("--max-wavelength", type=float, default=10000)
+    plot.add_argument("--output", default="positional_encoding.png")
+    plot.set_defaults(run=_plot)
     presets = commands.add_parser("presets", help="the shipped presets and their metrics")
     presets.add_argument("--json", action="store_true", help="print only the JSON line")
     presets.set_defaults(run=_presets)

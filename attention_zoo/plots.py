@@ -64,3 +64,23 @@ def backend_comparison(workloads, path):
         axis.set_title(title)
     figure.axes[0].legend()
     save_figure(figure, path)
+
+
+def positional_encoding(encoding, path):
+    """The (length, dim) sinusoidal `encoding` as a heatmap, and the (length, length) dot
+    products PE(i) . PE(j) beside it (constant along each diagonal: they depend on i - j)."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(10, 4), layout="constrained")
+    left, right = figure.subplots(1, 2)
+    image = left.imshow(encoding, cmap="RdBu", aspect="auto", vmin=-1, vmax=1)
+    left.set_xlabel("feature")
+    left.set_ylabel("position")
+    left.set_title("PE(position)")
+    figure.colorbar(image, ax=left)
+    image = right.imshow(encoding @ encoding.T, cmap="viridis")
+    right.set_xlabel("position j")
+    right.set_ylabel("position i")
+    right.set_title("PE(i) . PE(j)")
+    figure.colorbar(image, ax=right)
+    save_figure(figure, path)

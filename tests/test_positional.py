@@ -51,3 +51,39 @@ def test_mask_propagates_into_a_model():
     ids = np.array([[5, 3, 0, 0]])
     layer_out = numpy(model.layers[1](ids))
     np.testing.assert_allclose(numpy(model(ids)), layer_out[:, :2].mean(1), atol=1e-5)
+
+
+@pytest.mark.parametrize("dim, max_wavelength", [(8, 10000), (128, 10000), (16, 500)])
+def test_a_shift_is_one_linear_map_wherever_it_starts(dim, max_wavelength):
+    """PE(pos + delta) = PE(pos) @ M(delta) for every pos: against the numpy formula."""
+    from attention_zoo.layers import relative_position_matrix
+
+    positions = sinusoidal_encoding(120, dim, 0, max_wavelength)
+    for delta in (0, 1, 7, 40, -3):
+        matrix = numpy(relative_position_matrix(delta, dim, max_wavelength))
+        start = max(0, -delta)
+        pos = np.arange(start, 80)
+        np.testing.assert_allclose(positions[pos] @ matrix, positions[pos + delta], atol=1e-5)
+
+
+def test_dot_products_depend_only_on_the_distance():
+    positions = numpy(SinusoidalPositionalEncoding()(np.zeros((1, 60, 32), "float32")))[0]
+    products = positions @ positions.T
+    for distance in (0, 3, 17):
+        diagonal = np.diagonal(products, offset=distance)
+        np.testing.assert_allclose(diagonal, diagonal[0], atol=1e-4)
+
+
+def test_an_odd_dim_has_no_relative_position_matrix():
+    from attention_zoo.layers import relative_position_matrix
+
+    with pytest.raises(ValueError, match="dim must be even.*received dim=7"):
+        relative_position_matrix(2, 7)
+
+
+def test_cli_plots_the_encoding(tmp_path, capsys):
+    from attention_zoo import cli
+
+    path = tmp_path / "pe.png"
+    cli.main(["plot", "positional", "--dim", "16", "--length", "20", "--output", str(path)])
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -7,7 +7,9 @@ from attention_zoo.layers.dot_product import ScaledDotProductAttention, scaled_d
 from attention_zoo.layers.multi_head import MultiHeadAttention
 from attention_zoo.layers.pooling import AttentionPooling
 from attention_zoo.layers.recurrent import BahdanauAttentionDecoder, BahdanauAttentionGRUCell
-from attention_zoo.layers.positional import SinusoidalPositionalEncoding, TokenAndPositionEmbedding
+from attention_zoo.layers.positional import (SinusoidalPositionalEncoding,
+                                             TokenAndPositionEmbedding,
+                                             relative_position_matrix)
 from attention_zoo.layers.transformer import (
     FeedForward,
     TransformerDecoderBlock,
@@ -29,5 +31,6 @@ __all__ = [
     "TransformerEncoderBlock",
     "bigram_buckets",
     "masking",
+    "relative_position_matrix",
     "scaled_dot_product_attention",
 ]

@@ -55,6 +55,36 @@ class SinusoidalPositionalEncoding(keras.layers.Layer):
         return {**super().get_config(), "max_wavelength": self.max_wavelength}
 
 
+def relative_position_matrix(delta, dim, max_wavelength=10000):
+    """The (dim, dim) matrix M with PE(pos + delta) = PE(pos) @ M for every position pos.
+
+    Each (sin, cos) pair of frequency w turns by the angle delta * w: M is block-diagonal with
+    one 2x2 block [[cos(delta w), -sin(delta w)], [sin(delta w), cos(delta w)]] per pair (rows:
+    the features of PE(pos), columns: those of PE(pos + delta)). So the encoding carries
+    relative position: a shift is the same linear map wherever it starts, and
+    PE(i) . PE(j) = sum over w of cos((i - j) w) depends only on i - j. `dim` must be even: an
+    odd `dim`'s last feature is a sine without its cosine, and sin(pos w + delta w) is not a
+    linear function of sin(pos w) alone, so no such M exists.
+
+    >>> import numpy as np
+    >>> pe = np.asarray(SinusoidalPositionalEncoding()(np.zeros((1, 12, 6), "float32")))[0]
+    >>> m = np.asarray(relative_position_matrix(3, 6))
+    >>> bool(np.allclose(pe[2] @ m, pe[5], atol=1e-5))
+    True
+    """
+    check_positive_int("dim", dim)
+    if dim % 2:
+        raise ValueError(f"dim must be even: an odd encoding's last sine has no cosine partner, "
+                         f"so no linear map shifts it; received dim={dim}")
+    pair_start = ops.cast(ops.arange(0, dim, 2), "float32")
+    angles = ops.cast(delta, "float32") * ops.exp(-math.log(max_wavelength) * pair_start / dim)
+    cos, sin = ops.cos(angles), ops.sin(angles)
+    blocks = ops.stack([ops.stack([cos, -sin], -1), ops.stack([sin, cos], -1)], -2)  # (d/2,2,2)
+    eye = ops.eye(dim // 2, dtype="float32")
+    # (pair, row, pair', column) -> (2 pair + row, 2 pair' + column), zero off the diagonal
+    return ops.reshape(eye[:, None, :, None] * blocks[:, :, None, :], (dim, dim))
+
+
 @keras.saving.register_keras_serializable(package="attention_zoo")
 class TokenAndPositionEmbedding(keras.layers.Layer):
     """Token embedding times sqrt(embed_dim) plus the sinusoidal position encoding.

@@ -91,8 +91,12 @@ class Translator(PresetModel):
                               top_k, top_p, seed)
         rows = len(encoder_tokens)
         batch_size = min(batch_size, rows)
-        tokens = [search(batch) for batch in _buckets(encoder_tokens, batch_size)]
-        return np.concatenate(tokens)[:rows, 1:]
+        order = np.argsort((encoder_tokens != 0).sum(axis=1), kind="stable")
+        tokens = np.concatenate([search(batch) for batch in _buckets(encoder_tokens[order],
+                                                                     batch_size)])
+        translated = np.empty_like(tokens[:rows])
+        translated[order] = tokens[:rows]
+        return translated[:, 1:]
 
     def _search(self, max_length, sampler, beam_size, length_penalty, temperature, top_k,
                 top_p, seed):
