@@ -27,7 +27,11 @@ def test_saves_every_artifact(trained):
     _, _, results, folder = trained
     assert sorted(os.listdir(folder)) == ["assets", "config.json", "metadata.json",
                                           "metrics.json", "model.weights.h5",
-                                          "preprocessor.json", "training_curves.png"]
+                                          "preprocessor.json", "training_curves.png",
+                                          "training_log.csv"]
+    log = (folder / "training_log.csv").read_text().splitlines()
+    assert log[0].split(",")[:2] == ["epoch", "accuracy"] and "val_loss" in log[0]
+    assert len(log) == 1 + results["epochs_run"]
     assert os.listdir(folder / "assets") == ["vocabulary.txt"]
     assert saving.read_json(folder / "metrics.json") == presets.portable(  # no machine paths
         json.loads(json.dumps(results)))

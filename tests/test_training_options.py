@@ -129,3 +129,11 @@ def test_resume_continues_a_killed_run_and_ends_where_an_uninterrupted_one_does(
     np.testing.assert_allclose(resumed["val_loss"][-1], uninterrupted["val_loss"][-1], rtol=0.05)
     assert not os.path.exists(tmp_path / "resumed" / "run" / "backup")  # removed when done
     assert not any(name.startswith("attention_") for name in os.listdir(tmp_path / "whole" / "run"))
+
+
+def test_tensorboard_flag_writes_event_files(tmp_path):
+    _, _, results, folder = separable_sentiment_run("transformer", "--epochs", "1",
+                                                    "--tensorboard", str(tmp_path / "logs"))
+    events = list((tmp_path / "logs").rglob("events.out.tfevents.*"))
+    assert events and results["epochs_run"] == 1
+    assert not os.path.exists(str(folder) + ".training_log.csv")  # moved into the run folder

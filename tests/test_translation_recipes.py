@@ -19,7 +19,7 @@ RECIPES = {"seq2seq": (seq2seq_attention, ["--units", "24"]),
                "--warmup-steps", "10", "--tie-embeddings"])}
 ARTIFACTS = ["assets", "attention_0.png", "attention_1.png", "attention_2.png", "config.json",
              "metadata.json", "metrics.json", "model.weights.h5", "preprocessor.json",
-             "training_curves.png"]
+             "training_curves.png", "training_log.csv"]
 
 
 @pytest.fixture(scope="module", params=sorted(RECIPES))

@@ -1,5 +1,6 @@
 """Training options every recipe takes: mixed precision, data parallelism over several devices
-(keras.distribution) and resuming an interrupted run (keras.callbacks.BackupAndRestore).
+(keras.distribution), resuming an interrupted run (keras.callbacks.BackupAndRestore),
+TensorBoard logs, and the CSV log of every epoch that every run keeps.
 
 >>> import argparse
 >>> parser = argparse.ArgumentParser()
@@ -25,6 +26,8 @@ def add_flags(parser):
                         help="data parallel over every local device with "
                         "keras.distribution.DataParallel (JAX backend); --batch-size is the "
                         "global batch, split across the devices")
+    parser.add_argument("--tensorboard", metavar="DIR",
+                        help="write TensorBoard logs (keras.callbacks.TensorBoard) into DIR")
     parser.add_argument("--resume", action="store_true",
                         help="back up the model and optimizer after every epoch into "
                         "<run folder>/backup and, when a backup is there, continue from it")
@@ -70,13 +73,24 @@ def data_parallel(batch_size):
 
 
 def callbacks(args, folder):
-    """The callbacks of the flags: BackupAndRestore in `folder`/backup with --resume (Keras
-    deletes the backup when training finishes)."""
+    """The callbacks of the flags: a CSVLogger of every epoch (kept in the run folder as
+    training_log.csv; while training it sits next to the folder, so an earlier run there stays
+    whole), TensorBoard with --tensorboard, and BackupAndRestore in `folder`/backup with
+    --resume (Keras deletes the backup when training finishes)."""
     import keras
 
-    if not args.resume:
-        return []
-    return [keras.callbacks.BackupAndRestore(os.path.join(folder, "backup"))]
+    os.makedirs(os.path.dirname(os.path.abspath(folder)), exist_ok=True)
+    found = [keras.callbacks.CSVLogger(csv_log_path(folder), append=args.resume)]
+    if args.tensorboard:
+        found.append(keras.callbacks.TensorBoard(args.tensorboard))
+    if args.resume:
+        found.append(keras.callbacks.BackupAndRestore(os.path.join(folder, "backup")))
+    return found
+
+
+def csv_log_path(folder):
+    """Where the CSVLogger writes while training: next to the run folder."""
+    return os.path.normpath(folder) + ".training_log.csv"
 
 
 def rounded(history):
@@ -90,13 +104,16 @@ def save_run(folder, model, config, results, history, metadata, write_extra=None
     (an earlier run there stays complete until then): the preset (config.json, metadata.json
     with `metadata`, model.weights.h5, preprocessor.json, assets/), metrics.json,
     training_curves.png and what `write_extra(new_folder)` adds; then the run's entry in the
-    manifest. Shipped files name no folder of this machine (`presets.portable`)."""
+    manifest. Shipped files name no folder of this machine (`presets.portable`); the epoch log
+    of `callbacks` moves in as training_log.csv."""
     from attention_zoo import plots, presets, saving
 
     with saving.replacing_folder(folder) as new:
         presets.write_preset(model, new, {**metadata, "training": saving.run_flags(config)})
         saving.write_json(os.path.join(new, "metrics.json"), presets.portable(results))
         plots.training_curves(history, os.path.join(new, "training_curves.png"))
+        if os.path.exists(csv_log_path(folder)):
+            os.replace(csv_log_path(folder), os.path.join(new, "training_log.csv"))
         if write_extra is not None:
             write_extra(new)
     saving.record_run(folder, config, results)
