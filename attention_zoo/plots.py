@@ -11,16 +11,17 @@ def save_figure(figure, path):
 
 
 def training_curves(history, path):
-    """Loss and every other metric per epoch, training and validation, one panel each."""
+    """Loss and every other metric per epoch, training and validation, one panel each (a
+    metric measured on validation only, such as val_bleu, too)."""
     from matplotlib.figure import Figure
 
-    names = [name for name in history if not name.startswith("val_")]
+    names = list(dict.fromkeys(name.removeprefix("val_") for name in history))
     figure = Figure(figsize=(4.5 * len(names), 3.5))
     for axis, name in zip(figure.subplots(1, len(names), squeeze=False)[0], names):
-        epochs = range(1, len(history[name]) + 1)
-        axis.plot(epochs, history[name], marker="o", label="train")
-        if f"val_{name}" in history:
-            axis.plot(epochs, history[f"val_{name}"], marker="o", label="validation")
+        for key, label in ((name, "train"), (f"val_{name}", "validation")):
+            if key in history:
+                axis.plot(range(1, len(history[key]) + 1), history[key], marker="o",
+                          label=label)
         axis.set_xlabel("epoch")
         axis.set_title(name)
         axis.legend()

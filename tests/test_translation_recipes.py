@@ -52,6 +52,7 @@ def test_tiny_run_saves_every_artifact_and_reports_metrics(run):
     assert test["pairs"] == 32 and test["decoding"] == "beam 2"
     assert 0 <= test["bleu"] <= 100 and 0 <= test["chrf"] <= 100
     assert len(results["samples"]) == translation.SAMPLES and results["train_tokens_per_second"] > 0
+    assert 0 <= results["history"]["val_bleu"][0] <= 100  # validation BLEU of every epoch
     entry = saving.read_json(folder.parent / "manifest.json")["model"]
     assert entry["test"] == test and entry["backend"] == BACKEND
     assert entry["model_bytes"] == os.path.getsize(folder / "model.weights.h5")
@@ -155,3 +156,25 @@ def test_seq2seq_learns_to_reverse_unseen_sequences():
     decoded = model.generate(sources[held_out], max_length=6, sampler="greedy")
     exact = np.mean([np.array_equal(decoded[i - 2000], targets[i]) for i in unseen])
     assert exact == 1.0, exact
+
+
+def test_select_by_bleu_keeps_the_epoch_of_the_highest_validation_bleu():
+    """A fake decoder whose translations match the references best after the second epoch."""
+    import argparse
+
+    pairs = [("source", "a b c d e f")]
+    outputs = iter(["a b x y z w", "a b c d e f", "a b c d x y", "x y z w v u"])
+    args = argparse.Namespace(select_by="bleu", early_stopping=0, epochs=4)
+    callbacks = transformer_translation.RECIPE.callbacks(
+        args, argparse.Namespace(validation=pairs))
+    callbacks[0].translate = lambda texts: [next(outputs)]
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.compile(keras.optimizers.SGD(0.1), "mse")
+    weights = []
+    history = model.fit(np.ones((4, 1)), np.full((4, 1), 3.0), epochs=4, verbose=0,
+                        callbacks=[*callbacks, keras.callbacks.LambdaCallback(
+                            on_epoch_end=lambda *_: weights.append(model.get_weights()))])
+    bleu = history.history["val_bleu"]
+    assert int(np.argmax(bleu)) == 1 and bleu[1] == 100.0
+    np.testing.assert_array_equal(model.get_weights()[0], weights[1][0])
+    assert not np.array_equal(weights[1][0], weights[3][0])  # it did train on

@@ -40,8 +40,9 @@ class Recipe:
         """The compiled model."""
         raise NotImplementedError
 
-    def callbacks(self, args):
-        """Callbacks of this recipe, besides those of the training flags."""
+    def callbacks(self, args, splits):
+        """Callbacks of this recipe, besides those of the training flags (they run first, so
+        what they add to the logs reaches those)."""
         return []
 
     def evaluate(self, model, args, splits, train_data, train_seconds):
@@ -77,7 +78,8 @@ class Recipe:
         started = time.perf_counter()
         history = model.fit(train_data, epochs=args.epochs, validation_data=validation_data,
                             shuffle=False, verbose=verbose,  # the pipelines shuffle
-                            callbacks=[*self.callbacks(args), *training.callbacks(args, folder)])
+                            callbacks=[*self.callbacks(args, splits),
+                                       *training.callbacks(args, folder)])
         train_seconds = time.perf_counter() - started
         results = {"recipe": self.name, "backend": args.backend,
                    **self.evaluate(model, args, splits, train_data, train_seconds),

@@ -108,7 +108,7 @@ class SentimentRecipe(Recipe):
                       metrics=["accuracy"])
         return model
 
-    def callbacks(self, args):
+    def callbacks(self, args, splits):
         import keras
 
         return [keras.callbacks.EarlyStopping("val_accuracy", patience=1,

@@ -39,6 +39,13 @@ def make_parser(description, defaults):
     parser.add_argument("--vocabulary-size", type=int, default=8000)
     parser.add_argument("--dropout", type=float)
     parser.add_argument("--label-smoothing", type=float)
+    parser.add_argument("--select-by", choices=("last", "loss", "bleu"), default="last",
+                        help="keep the last epoch's weights, or those of the epoch with the "
+                        "lowest validation loss or the highest validation BLEU (greedy, "
+                        "computed every epoch)")
+    parser.add_argument("--early-stopping", type=_count, default=0, metavar="N",
+                        help="stop after N epochs without improvement of the --select-by "
+                        "metric (validation loss with 'last'); 0: never")
     parser.add_argument("--beam-size", type=int, help="1 = greedy decoding")
     parser.add_argument("--length-penalty", type=float, default=0.6)
     parser.add_argument("--heatmaps", type=_count, default=3,
@@ -97,6 +104,22 @@ class TranslationRecipe(Recipe):
                       loss=MaskedTokenCrossentropy(args.label_smoothing),
                       metrics=[MaskedTokenAccuracy()])
         return model
+
+    def callbacks(self, args, splits):
+        """Validation BLEU every epoch; with --select-by loss|bleu the best epoch's weights are
+        kept, and --early-stopping N stops after N epochs without improvement."""
+        import keras
+
+        from attention_zoo.recipes.validation_bleu import ValidationBLEU
+
+        found = [ValidationBLEU(splits.validation)]
+        if args.select_by != "last" or args.early_stopping:
+            monitor, mode = ("val_bleu", "max") if args.select_by == "bleu" else ("val_loss",
+                                                                                 "min")
+            found.append(keras.callbacks.EarlyStopping(
+                monitor, mode=mode, patience=args.early_stopping or args.epochs,
+                restore_best_weights=args.select_by != "last"))
+        return found
 
     def evaluate(self, model, args, splits, train_data, train_seconds):
         started = time.perf_counter()
