@@ -1,9 +1,15 @@
-"""The learning-rate schedule of "Attention Is All You Need" (Vaswani et al., 2017).
+"""The learning-rate schedule of "Attention Is All You Need" (Vaswani et al., 2017), and the
+decays of the gold-token probability of scheduled sampling (Bengio et al., 2015).
 
 >>> schedule = TransformerSchedule(embed_dim=512, warmup_steps=4000)
 >>> round(float(schedule(4000)), 6)  # the peak: 512 ** -0.5 * 4000 ** -0.5
 0.000699
+>>> gold = GoldTokenSchedule.parse("inverse-sigmoid:100")
+>>> [round(float(gold(step)), 3) for step in (0, 460, 1000)]
+[0.99, 0.501, 0.005]
 """
+
+import math
 
 import keras
 from keras import ops
@@ -28,3 +34,63 @@ class TransformerSchedule(keras.optimizers.schedules.LearningRateSchedule):
     def get_config(self):
         return {"embed_dim": self.embed_dim, "warmup_steps": self.warmup_steps,
                 "scale": self.scale}
+
+
+@keras.saving.register_keras_serializable(package="attention_zoo")
+class GoldTokenSchedule:
+    """The probability that scheduled sampling feeds the gold previous token (not the model's
+    own prediction) at training step i, decaying as in Bengio et al. (2015), section 2.4:
+
+    - "linear": max(minimum, 1 - constant * i), constant > 0;
+    - "exponential": max(minimum, constant ** i), 0 < constant < 1;
+    - "inverse-sigmoid": max(minimum, constant / (constant + exp(i / constant))), constant >= 1.
+
+    `parse("KIND:CONSTANT[:MINIMUM]")` reads the --scheduled-sampling flag.
+    """
+
+    KINDS = ("linear", "exponential", "inverse-sigmoid")
+
+    def __init__(self, kind, constant, minimum=0.0):
+        if kind not in self.KINDS:
+            raise ValueError(f"kind must be one of {self.KINDS}; received kind={kind!r}")
+        valid = {"linear": constant > 0, "exponential": 0 < constant < 1,
+                 "inverse-sigmoid": constant >= 1}[kind]
+        if not valid:
+            raise ValueError(f"constant must be {self._CONSTANT_RANGES[kind]} for the {kind} "
+                             f"schedule; received constant={constant}")
+        if not 0 <= minimum <= 1:
+            raise ValueError(f"minimum must be in [0, 1]; received minimum={minimum}")
+        self.kind, self.constant, self.minimum = kind, float(constant), float(minimum)
+
+    _CONSTANT_RANGES = {"linear": "> 0", "exponential": "in (0, 1)", "inverse-sigmoid": ">= 1"}
+
+    @classmethod
+    def parse(cls, text):
+        """The schedule of "KIND:CONSTANT" or "KIND:CONSTANT:MINIMUM"; ValueError otherwise."""
+        kind, _, numbers = text.partition(":")
+        try:
+            values = [float(number) for number in numbers.split(":")] if numbers else []
+        except ValueError:
+            values = []
+        if kind not in cls.KINDS or len(values) not in (1, 2):
+            raise ValueError("the scheduled-sampling schedule must read KIND:CONSTANT[:MINIMUM] "
+                             f"with KIND one of {cls.KINDS}; received {text!r}")
+        return cls(kind, *values)
+
+    def __call__(self, step):
+        step = ops.cast(step, "float32")
+        if self.kind == "linear":
+            probability = 1.0 - self.constant * step
+        elif self.kind == "exponential":
+            probability = ops.exp(step * math.log(self.constant))
+        else:
+            probability = self.constant / (self.constant + ops.exp(
+                ops.minimum(step / self.constant, 80.0)))
+        return ops.clip(probability, self.minimum, 1.0)
+
+    def get_config(self):
+        return {"kind": self.kind, "constant": self.constant, "minimum": self.minimum}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)

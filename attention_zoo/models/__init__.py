@@ -3,9 +3,11 @@
 from attention_zoo.models.classifier import AttentionClassifier
 from attention_zoo.models.preprocessing import (ClassificationPreprocessor,
                                                 TranslationPreprocessor)
+from attention_zoo.models.scheduled_sampling import ScheduledSampling
 from attention_zoo.models.seq2seq import Seq2SeqTranslator
 from attention_zoo.models.transformer_translator import TransformerTranslator
 from attention_zoo.models.translator import Translator
 
-__all__ = ["AttentionClassifier", "ClassificationPreprocessor", "Seq2SeqTranslator",
+__all__ = ["AttentionClassifier", "ClassificationPreprocessor", "ScheduledSampling",
+           "Seq2SeqTranslator",
            "TransformerTranslator", "TranslationPreprocessor", "Translator"]

@@ -21,6 +21,7 @@ from keras import ops
 
 from attention_zoo import layers
 from attention_zoo.data.tokenizers import END_ID, PAD_ID, START_ID
+from attention_zoo.models.scheduled_sampling import fed_tokens
 from attention_zoo.models.translator import Translator
 
 
@@ -97,6 +98,39 @@ class Seq2SeqTranslator(Translator):
         hidden, (state, *_), _ = self.decoder.cell.step(self.target_embedding(token),
                                                         [cache["hidden"], *cache["source"]])
         return self.output_dense(hidden), hidden, {**cache, "hidden": state}
+
+    def scheduled_sampling_call(self, encoder_tokens, decoder_inputs, use_gold, noise=None,
+                                training=None):
+        """Logits with scheduled sampling, step by step: step t reads the gold token where
+        `use_gold[:, t]` and elsewhere the token the logits of step t - 1 predict (`fed_tokens`
+        with `noise`). Dropout as in teacher forcing; padded steps keep the state."""
+        encoder_outputs, mask, hidden = self.call_encoder(encoder_tokens, training=training)
+        hidden, *source = self.decoder.cell.initial_states(encoder_outputs, mask, hidden)
+        batch, length = ops.shape(decoder_inputs)[0], ops.shape(decoder_inputs)[1]
+        steps = {"gold": decoder_inputs, "use_gold": use_gold,
+                 "real": ops.not_equal(decoder_inputs, 0),
+                 "embedding_kept": self.target_dropout(ops.ones(
+                     (batch, length, self.embed_dim), self.compute_dtype), training=training),
+                 "output_kept": self.output_dropout(ops.ones(
+                     (batch, length, self.units), self.compute_dtype), training=training)}
+        if noise is not None:
+            steps["noise"] = noise
+
+        def step(carry, inputs):
+            state, previous_logits = carry
+            token = fed_tokens(inputs["gold"], previous_logits, inputs["use_gold"],
+                               inputs.get("noise"))
+            embedded = self.target_embedding(token) * inputs["embedding_kept"]
+            output, (new_state, *_), _ = self.decoder.cell.step(embedded, [state, *source],
+                                                                training=training)
+            state = ops.where(inputs["real"][:, None], new_state, state)
+            logits = self.output_dense(output * inputs["output_kept"])
+            return (state, logits), (state, logits)  # TensorFlow's scan wants ys like carry
+
+        time_major = {key: ops.moveaxis(value, 1, 0) for key, value in steps.items()}
+        start = (hidden, ops.zeros((batch, self.target_vocab_size), "float32"))
+        _, (_, logits) = ops.scan(step, start, time_major)
+        return ops.moveaxis(logits, 0, 1)
 
     def _cross_attention(self, encoder_tokens, decoder_inputs):
         """(batch, 1, target_length, source_length): the one head's weights, step by step."""

@@ -24,6 +24,7 @@ from keras import ops
 
 from attention_zoo import layers
 from attention_zoo.data.tokenizers import END_ID, PAD_ID, START_ID
+from attention_zoo.models.scheduled_sampling import fed_tokens
 from attention_zoo.models.translator import Translator
 
 
@@ -67,11 +68,8 @@ class TransformerTranslator(Translator):
         encoder_tokens = keras.Input((None,), dtype="int32", name="encoder_tokens")
         decoder_inputs = keras.Input((None,), dtype="int32", name="decoder_inputs")
         memory, memory_mask = self.call_encoder(encoder_tokens)
-        hidden = self.target_dropout(self.target_embedding(decoder_inputs))
-        for block in self.decoder_blocks:
-            hidden = block(hidden, memory, ops.not_equal(decoder_inputs, pad_token_id),
-                           memory_mask)
-        super().__init__(inputs=[encoder_tokens, decoder_inputs], outputs=self._logits(hidden),
+        super().__init__(inputs=[encoder_tokens, decoder_inputs],
+                         outputs=self.call_decoder(decoder_inputs, memory, memory_mask),
                          **{"name": "transformer_translator", **kwargs})
         # === Config ===
         self.source_vocab_size, self.target_vocab_size = source_vocab_size, target_vocab_size
@@ -94,6 +92,28 @@ class TransformerTranslator(Translator):
         for block in self.encoder_blocks:
             x = block(x, mask, training=training)
         return x, mask
+
+    def call_decoder(self, decoder_inputs, memory, memory_mask, training=None):
+        """(batch, target_length, target_vocab_size) logits of the whole target (teacher
+        forcing) over the encoder's `memory`."""
+        hidden = self.target_dropout(self.target_embedding(decoder_inputs), training=training)
+        inputs_mask = ops.not_equal(decoder_inputs, 0)
+        for block in self.decoder_blocks:
+            hidden = block(hidden, memory, inputs_mask, memory_mask, training=training)
+        return self._logits(hidden)
+
+    def scheduled_sampling_call(self, encoder_tokens, decoder_inputs, use_gold, noise=None,
+                                training=None):
+        """Logits with scheduled sampling in two passes (Mihaylova and Martins, 2019): the first
+        decodes the gold inputs as at test time (no dropout, no gradient); the second reads
+        the gold token where `use_gold` (batch, target_length) and elsewhere the first pass's
+        prediction of that position (`fed_tokens` with `noise`)."""
+        memory, memory_mask = self.call_encoder(encoder_tokens, training=training)
+        first = ops.stop_gradient(self.call_decoder(decoder_inputs, memory, memory_mask,
+                                                    training=False))
+        previous = ops.pad(first[:, :-1], ((0, 0), (1, 0), (0, 0)))  # predicts position t
+        return self.call_decoder(fed_tokens(decoder_inputs, previous, use_gold, noise), memory,
+                                 memory_mask, training=training)
 
     def _logits(self, hidden):
         if self.output_dense is None:
