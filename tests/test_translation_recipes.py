@@ -164,9 +164,10 @@ def test_select_by_bleu_keeps_the_epoch_of_the_highest_validation_bleu():
 
     pairs = [("source", "a b c d e f")]
     outputs = iter(["a b x y z w", "a b c d e f", "a b c d x y", "x y z w v u"])
-    args = argparse.Namespace(select_by="bleu", early_stopping=0, epochs=4)
+    args = argparse.Namespace(select_by="bleu", early_stopping=0, epochs=4,
+                              scheduled_sampling=None)
     callbacks = transformer_translation.RECIPE.callbacks(
-        args, argparse.Namespace(validation=pairs))
+        args, argparse.Namespace(validation=pairs), trainer=None)
     callbacks[0].translate = lambda texts: [next(outputs)]
     model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
     model.compile(keras.optimizers.SGD(0.1), "mse")
@@ -178,3 +179,26 @@ def test_select_by_bleu_keeps_the_epoch_of_the_highest_validation_bleu():
     assert int(np.argmax(bleu)) == 1 and bleu[1] == 100.0
     np.testing.assert_array_equal(model.get_weights()[0], weights[1][0])
     assert not np.array_equal(weights[1][0], weights[3][0])  # it did train on
+
+
+@pytest.mark.parametrize("name", sorted(RECIPES))
+def test_scheduled_sampling_flag_trains_the_saved_translator(name, tmp_path):
+    recipe, flags = RECIPES[name]
+    args = recipe.parse_args([
+        "--backend", BACKEND, "--train-size", "64", "--validation-size", "16",
+        "--test-size", "8", "--epochs", "2", "--batch-size", "32", "--embed-dim", "16",
+        "--max-length", "12", "--vocabulary-size", "200", "--beam-size", "1", "--heatmaps", "0",
+        "--scheduled-sampling", "linear:0.25", "--sample-predictions",
+        "--output-dir", str(tmp_path), "--name", "model", "--json", *flags])
+    model, results = recipe.RECIPE.run(args)
+    assert results["history"]["gold_probability"] == [0.5, 0.0]  # 2 steps an epoch
+    assert type(model).__name__ != "ScheduledSampling"
+    saved = saving.read_json(tmp_path / "model" / "metadata.json")["training"]
+    assert saved["scheduled_sampling"] == "linear:0.25" and saved["sample_predictions"]
+    assert len(translation.translate_texts(model, ["one two"], args)) == 1
+
+
+def test_malformed_scheduled_sampling_flag_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit):
+        seq2seq_attention.parse_args(["--scheduled-sampling", "cosine:3"])
+    assert "KIND:CONSTANT" in capsys.readouterr().err

@@ -1,5 +1,5 @@
-"""The one path every recipe takes: parse -> data -> preprocessor -> model -> fit -> evaluate ->
-save the preset. A recipe subclasses `Recipe` and states only what differs.
+"""The one path every recipe takes: parse -> data -> preprocessor -> model -> fit -> fine-tune ->
+evaluate -> save the preset. A recipe subclasses `Recipe` and states only what differs.
 
 >>> sorted(name for name in vars(Recipe) if not name.startswith("_"))[:4]
 ['build_model', 'callbacks', 'datasets', 'default_name']
@@ -40,10 +40,19 @@ class Recipe:
         """The compiled model."""
         raise NotImplementedError
 
-    def callbacks(self, args, splits):
+    def trainer(self, args, model):
+        """What `fit` trains: the compiled model itself, or a compiled training wrapper that
+        holds it (scheduled sampling)."""
+        return model
+
+    def callbacks(self, args, splits, trainer):
         """Callbacks of this recipe, besides those of the training flags (they run first, so
         what they add to the logs reaches those)."""
         return []
+
+    def fine_tune(self, model, args, splits, verbose):
+        """Training after `fit` (sequence-level training): a report for the results, or None."""
+        return None
 
     def evaluate(self, model, args, splits, train_data, train_seconds):
         """Results on the test split: {"test": metrics, ...anything else to report}."""
@@ -75,14 +84,17 @@ class Recipe:
         train_data, validation_data = self.datasets(args, splits, preprocessor)
         model = self.build_model(args, preprocessor, len(train_data))
         model.preprocessor = preprocessor
+        trainer = self.trainer(args, model)
         started = time.perf_counter()
-        history = model.fit(train_data, epochs=args.epochs, validation_data=validation_data,
-                            shuffle=False, verbose=verbose,  # the pipelines shuffle
-                            callbacks=[*self.callbacks(args, splits),
-                                       *training.callbacks(args, folder)])
+        history = trainer.fit(train_data, epochs=args.epochs, validation_data=validation_data,
+                              shuffle=False, verbose=verbose,  # the pipelines shuffle
+                              callbacks=[*self.callbacks(args, splits, trainer),
+                                         *training.callbacks(args, folder)])
         train_seconds = time.perf_counter() - started
+        fine_tuned = self.fine_tune(model, args, splits, verbose)
         results = {"recipe": self.name, "backend": args.backend,
                    **self.evaluate(model, args, splits, train_data, train_seconds),
+                   **({} if fine_tuned is None else {"sequence_level": fine_tuned}),
                    "train_seconds": round(train_seconds, 1),
                    "epochs_run": len(history.history["loss"]),
                    "parameters": model.count_params(), "saved_to": folder,

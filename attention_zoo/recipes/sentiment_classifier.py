@@ -108,7 +108,7 @@ class SentimentRecipe(Recipe):
                       metrics=["accuracy"])
         return model
 
-    def callbacks(self, args, splits):
+    def callbacks(self, args, splits, trainer):
         import keras
 
         return [keras.callbacks.EarlyStopping("val_accuracy", patience=1,

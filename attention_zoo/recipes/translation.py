@@ -46,6 +46,16 @@ def make_parser(description, defaults):
     parser.add_argument("--early-stopping", type=_count, default=0, metavar="N",
                         help="stop after N epochs without improvement of the --select-by "
                         "metric (validation loss with 'last'); 0: never")
+    parser.add_argument("--scheduled-sampling", metavar="KIND:CONSTANT[:MINIMUM]",
+                        type=_schedule, help="train with scheduled sampling: the decoder reads "
+                        "its own prediction of the previous token instead of the gold one with "
+                        "a probability that grows over the training steps; KIND linear (gold "
+                        "probability 1 - CONSTANT * step), exponential (CONSTANT ** step) or "
+                        "inverse-sigmoid (CONSTANT / (CONSTANT + exp(step / CONSTANT))), never "
+                        "below MINIMUM (default 0)")
+    parser.add_argument("--sample-predictions", action="store_true",
+                        help="with --scheduled-sampling: feed a token sampled from the "
+                        "predicted distribution instead of its argmax")
     parser.add_argument("--beam-size", type=int, help="1 = greedy decoding")
     parser.add_argument("--length-penalty", type=float, default=0.6)
     parser.add_argument("--heatmaps", type=_count, default=3,
@@ -105,14 +115,32 @@ class TranslationRecipe(Recipe):
                       metrics=[MaskedTokenAccuracy()])
         return model
 
-    def callbacks(self, args, splits):
+    def trainer(self, args, model):
+        """With --scheduled-sampling, a `ScheduledSampling` wrapper compiled as the model."""
+        if args.scheduled_sampling is None:
+            return model
+        from attention_zoo.losses import MaskedTokenAccuracy
+        from attention_zoo.models import ScheduledSampling
+        from attention_zoo.schedules import GoldTokenSchedule
+
+        trainer = ScheduledSampling(model, GoldTokenSchedule.parse(args.scheduled_sampling),
+                                    args.sample_predictions, seed=args.seed)
+        trainer.compile(optimizer=model.optimizer, loss=model.loss,
+                        metrics=[MaskedTokenAccuracy()])
+        return trainer
+
+    def callbacks(self, args, splits, trainer):
         """Validation BLEU every epoch; with --select-by loss|bleu the best epoch's weights are
-        kept, and --early-stopping N stops after N epochs without improvement."""
+        kept, and --early-stopping N stops after N epochs without improvement; with
+        --scheduled-sampling the gold-token probability joins the logs."""
         import keras
 
         from attention_zoo.recipes.validation_bleu import ValidationBLEU
 
-        found = [ValidationBLEU(splits.validation)]
+        found = [ValidationBLEU(splits.validation, lambda texts: trainer.generate(
+            texts, sampler="greedy", batch_size=256))]
+        if args.scheduled_sampling is not None:
+            found.append(trainer.probability_logger())
         if args.select_by != "last" or args.early_stopping:
             monitor, mode = ("val_bleu", "max") if args.select_by == "bleu" else ("val_loss",
                                                                                  "min")
@@ -197,6 +225,17 @@ def attention_heatmap(model, source, translation, path):
                     for i in target_ids[1:]] + ["[END]"]
     plots.attention_heatmap(weights[0][:, :, :source_length], source_names, target_names, path,
                             title=f"{source}  ->  {translation}")
+
+
+def _schedule(text):
+    """argparse type: KIND:CONSTANT[:MINIMUM] that `GoldTokenSchedule.parse` reads."""
+    from attention_zoo.schedules import GoldTokenSchedule
+
+    try:
+        GoldTokenSchedule.parse(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
 
 
 def _count(text):

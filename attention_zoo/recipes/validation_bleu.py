@@ -17,20 +17,17 @@ import keras
 
 class ValidationBLEU(keras.callbacks.Callback):
     """Corpus sacreBLEU (0-100) of `translate(sources)` against the references of `pairs`
-    ((source, reference) texts); `translate` defaults to the model's greedy `generate`."""
+    ((source, reference) texts)."""
 
-    def __init__(self, pairs, translate=None, batch_size=256):
+    def __init__(self, pairs, translate):
         super().__init__()
         self.sources = [source for source, _ in pairs]
         self.references = [reference for _, reference in pairs]
         self.translate = translate
-        self.batch_size = batch_size
 
     def on_epoch_end(self, epoch, logs=None):
         import sacrebleu
 
-        translate = self.translate or (lambda texts: self.model.generate(
-            texts, sampler="greedy", batch_size=self.batch_size))
         if logs is not None:
-            logs["val_bleu"] = round(
-                sacrebleu.corpus_bleu(translate(self.sources), [self.references]).score, 2)
+            logs["val_bleu"] = round(sacrebleu.corpus_bleu(
+                self.translate(self.sources), [self.references]).score, 2)
