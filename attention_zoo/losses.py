@@ -9,6 +9,9 @@
 >>> accuracy.update_state(targets, logits)
 >>> float(accuracy.result())
 1.0
+>>> advantages = np.array([-0.5])                        # a sequence scored below baseline
+>>> round(float(PolicyGradientLoss()(targets, logits, advantages)), 4)  # -0.5 * 2 * -log .8
+-0.2231
 """
 
 import keras
@@ -65,3 +68,25 @@ class MaskedTokenAccuracy(keras.metrics.Mean):
 
     def get_config(self):
         return {**super().get_config(), "pad_token_id": self.pad_token_id}
+
+
+@keras.saving.register_keras_serializable(package="attention_zoo")
+class PolicyGradientLoss(MaskedTokenCrossentropy):
+    """REINFORCE over whole sequences: each row's negative log-probability (summed over its
+    non-padding tokens) times its `sample_weight`, the advantage (reward minus baseline) of
+    that sampled sequence, averaged over the rows. Its gradient is the policy gradient of
+    self-critical sequence training (`attention_zoo.recipes.self_critical`)."""
+
+    def __init__(self, pad_token_id=0, name="policy_gradient_loss", **kwargs):
+        super().__init__(0.0, pad_token_id, name=name, **kwargs)
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        real = ops.cast(ops.not_equal(y_true, self.pad_token_id), "float32")
+        sequence_losses = ops.sum(self.call(y_true, y_pred) * real, axis=-1)
+        if sample_weight is not None:
+            sequence_losses = sequence_losses * ops.reshape(
+                ops.cast(sample_weight, "float32"), (-1,))
+        return ops.mean(sequence_losses)
+
+    def get_config(self):
+        return {"name": self.name, "pad_token_id": self.pad_token_id}
