@@ -181,17 +181,22 @@ def test_select_by_bleu_keeps_the_epoch_of_the_highest_validation_bleu():
     assert not np.array_equal(weights[1][0], weights[3][0])  # it did train on
 
 
-@pytest.mark.parametrize("name", sorted(RECIPES))
-def test_scheduled_sampling_flag_trains_the_saved_translator(name, tmp_path):
-    recipe, flags = RECIPES[name]
+def test_scheduled_sampling_and_sequence_level_flags_train_the_saved_translator(tmp_path):
+    """The wiring both recipes share (each model's own scheduled-sampling form is tested in
+    test_scheduled_sampling)."""
+    recipe, flags = RECIPES["transformer"]
     args = recipe.parse_args([
         "--backend", BACKEND, "--train-size", "64", "--validation-size", "16",
         "--test-size", "8", "--epochs", "2", "--batch-size", "32", "--embed-dim", "16",
         "--max-length", "12", "--vocabulary-size", "200", "--beam-size", "1", "--heatmaps", "0",
         "--scheduled-sampling", "linear:0.25", "--sample-predictions",
+        "--sequence-level-epochs", "2", "--reward", "chrf",
         "--output-dir", str(tmp_path), "--name", "model", "--json", *flags])
     model, results = recipe.RECIPE.run(args)
     assert results["history"]["gold_probability"] == [0.5, 0.0]  # 2 steps an epoch
+    sequence_level = results["sequence_level"]
+    assert sequence_level["method"] == "self-critical" and sequence_level["reward"] == "chrf"
+    assert [len(values) for values in sequence_level["history"].values()] == [2, 2, 2]
     assert type(model).__name__ != "ScheduledSampling"
     saved = saving.read_json(tmp_path / "model" / "metadata.json")["training"]
     assert saved["scheduled_sampling"] == "linear:0.25" and saved["sample_predictions"]

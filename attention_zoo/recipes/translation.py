@@ -56,6 +56,13 @@ def make_parser(description, defaults):
     parser.add_argument("--sample-predictions", action="store_true",
                         help="with --scheduled-sampling: feed a token sampled from the "
                         "predicted distribution instead of its argmax")
+    parser.add_argument("--sequence-level-epochs", type=_count, default=0, metavar="N",
+                        help="after cross-entropy training, N epochs of self-critical "
+                        "sequence training: the sentence-level --reward of a sampled "
+                        "translation minus that of the greedy one weights its log-likelihood")
+    parser.add_argument("--reward", choices=("bleu", "chrf"), default="bleu",
+                        help="sentence-level reward of --sequence-level-epochs (sacrebleu)")
+    parser.add_argument("--sequence-level-learning-rate", type=float, default=1e-4)
     parser.add_argument("--beam-size", type=int, help="1 = greedy decoding")
     parser.add_argument("--length-penalty", type=float, default=0.6)
     parser.add_argument("--heatmaps", type=_count, default=3,
@@ -148,6 +155,20 @@ class TranslationRecipe(Recipe):
                 monitor, mode=mode, patience=args.early_stopping or args.epochs,
                 restore_best_weights=args.select_by != "last"))
         return found
+
+    def fine_tune(self, model, args, splits, verbose):
+        """With --sequence-level-epochs N: self-critical training; its history and time."""
+        if not args.sequence_level_epochs:
+            return None
+        from attention_zoo.recipes.self_critical import SelfCriticalTraining
+
+        started = time.perf_counter()
+        history = SelfCriticalTraining(
+            model, args.reward, args.sequence_level_learning_rate, args.max_length,
+            args.seed).fit(splits.train, args.sequence_level_epochs, args.batch_size,
+                           splits.validation, verbose)
+        return {"method": "self-critical", "reward": args.reward, "history": history,
+                "seconds": round(time.perf_counter() - started, 1)}
 
     def evaluate(self, model, args, splits, train_data, train_seconds):
         started = time.perf_counter()
