@@ -11,7 +11,7 @@ from attention_zoo import data, presets, saving
 from attention_zoo.losses import MaskedTokenAccuracy, MaskedTokenCrossentropy
 from attention_zoo.models import Seq2SeqTranslator, Translator, preprocessing
 from attention_zoo.recipes import seq2seq_attention, transformer_translation, translation
-from helpers import BACKEND, numpy
+from helpers import BACKEND, numpy, reversal_exact_match
 
 RECIPES = {"seq2seq": (seq2seq_attention, ["--units", "24"]),
            "transformer": (transformer_translation, [
@@ -124,38 +124,8 @@ def test_preset_loads_and_translates_on_another_backend(run):
     assert other["translations"] == model.generate(texts)
 
 
-def reversal_pairs(rng, count, symbols=range(4, 12)):
-    """Source: 3 to 5 random symbols; target: the same, reversed."""
-    sources = np.zeros((count, 5), "int32")
-    for row in range(count):
-        length = rng.integers(3, 6)
-        sources[row, :length] = rng.choice(list(symbols), length)
-    targets = np.zeros((count, 6), "int32")
-    for row, source in enumerate(sources):
-        reversed_source = source[source != 0][::-1]
-        targets[row, :len(reversed_source) + 1] = [*reversed_source, data.END_ID]
-    decoder_inputs = np.concatenate([np.full((count, 1), data.START_ID), targets[:, :-1]], 1)
-    return sources, decoder_inputs.astype("int32"), targets
-
-
 def test_seq2seq_learns_to_reverse_unseen_sequences():
-    keras.utils.set_random_seed(0)
-    rng = np.random.default_rng(0)
-    sources, decoder_inputs, targets = reversal_pairs(rng, 2400)
-    model = Seq2SeqTranslator(12, 12, embed_dim=16, units=48, dropout=0.0)
-    epochs, batch_size = 20, 64
-    schedule = keras.optimizers.schedules.CosineDecay(1e-2, epochs * 2000 // batch_size)
-    model.compile(keras.optimizers.Adam(schedule), MaskedTokenCrossentropy(),
-                  metrics=[MaskedTokenAccuracy()])
-    model.fit([sources[:2000], decoder_inputs[:2000]], targets[:2000], batch_size=batch_size,
-              epochs=epochs, verbose=0)
-    held_out = slice(2000, None)
-    seen = {tuple(s) for s in sources[:2000]}
-    unseen = [i for i in range(2000, 2400) if tuple(sources[i]) not in seen]
-    assert len(unseen) > 100
-    decoded = model.generate(sources[held_out], max_length=6, sampler="greedy")
-    exact = np.mean([np.array_equal(decoded[i - 2000], targets[i]) for i in unseen])
-    assert exact == 1.0, exact
+    assert reversal_exact_match() == 1.0
 
 
 def test_select_by_bleu_keeps_the_epoch_of_the_highest_validation_bleu():
