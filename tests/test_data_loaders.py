@@ -234,3 +234,58 @@ def test_invalid_utf8_names_file_and_line(tmp_path, gzipped):
     path.write_bytes(gzip.compress(content) if gzipped else content)
     with pytest.raises(ValueError, match=r"bad.tsv(.gz)?:3: not valid UTF-8"):
         read_tsv(str(path), columns=2)
+
+
+def write_split(folder, name, pairs, layout, source_lang="en", target_lang="de"):
+    """Writes `pairs` as NAME.tsv.gz or as parallel NAME.<lang> files."""
+    if layout == "tsv":
+        with gzip.open(folder / f"{name}.tsv.gz", "wt", encoding="utf-8") as file:
+            file.write("".join(f"{s}\t{t}\n" for s, t in pairs))
+        return
+    for lang, side in ((source_lang, 0), (target_lang, 1)):
+        (folder / f"{name}.{lang}").write_text("".join(f"{pair[side]}\n" for pair in pairs),
+                                               encoding="utf-8")
+
+
+@pytest.mark.parametrize("layout", ["tsv", "parallel"])
+def test_official_splits_are_read_as_given_and_never_mixed(tmp_path, layout):
+    given = {name: [(f"{name} source {i}", f"{name} Ziel {i}") for i in range(size)]
+             for name, size in (("train", 7), ("dev", 3), ("test", 4))}
+    for name, pairs in given.items():
+        write_split(tmp_path, name, pairs, layout, target_lang="fr")
+    splits = load_translation("tsv", str(tmp_path), target_lang="fr", validation_size=1,
+                              test_size=1)
+    assert (splits.train, splits.validation, splits.test) == (given["train"], given["dev"],
+                                                              given["test"])
+
+
+def test_a_missing_split_names_the_files_looked_for(tmp_path):
+    write_split(tmp_path, "train", [("a", "b")], "tsv")
+    write_split(tmp_path, "test", [("c", "d")], "tsv")
+    with pytest.raises(FileNotFoundError, match="no validation split: looked for "
+                                                "validation.tsv, validation.en, validation.de"):
+        load_translation("tsv", str(tmp_path))
+
+
+@pytest.mark.parametrize("target_text, message", [
+    ("eins\nzwei\n", r"as many lines; .*train\.en has 3 and .*train\.de has 2"),
+    ("eins\n\ndrei\n", r"train\.de:2: expected a sentence, received an empty line")])
+def test_malformed_parallel_files_name_file_and_line(tmp_path, target_text, message):
+    (tmp_path / "train.en").write_text("one\ntwo\nthree\n")
+    (tmp_path / "train.de").write_text(target_text)
+    with pytest.raises(ValueError, match=message):
+        load_translation("tsv", str(tmp_path))
+
+
+def test_truncated_pairs_counts_sources_and_targets_past_the_length():
+    from attention_zoo.data import build_tokenizer
+    from attention_zoo.models import TranslationPreprocessor
+
+    words = "one two three four five".split()
+    tokenizer = build_tokenizer([" ".join(words)] * 3, 50, verbose=0)
+    preprocessor = TranslationPreprocessor(tokenizer, tokenizer, sequence_length=3)
+    pairs = [("one two three", "one two"),          # fits: 3 source, 2 target tokens
+             ("one two three four", "one"),         # source too long
+             ("one", "one two three"),              # target too long (3 > 3 - 1)
+             ("one two", "two three")]
+    assert preprocessor.truncated_pairs(pairs) == 2

@@ -51,6 +51,30 @@ def read_tsv(path, columns, is_header=None):
     return rows
 
 
+def read_lines(path):
+    """The lines of a plain-text file (gzip if `.gz`), stripped and NFC normalized; bytes that
+    are not UTF-8 raise a ValueError naming the file and line number."""
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rb") as lines:
+        return [normalize_text(decode_utf8(raw, path, number).strip())
+                for number, raw in enumerate(lines, start=1)]
+
+
+def read_parallel(source_path, target_path):
+    """(source, target) pairs from two line-aligned files (line i of one translates line i of
+    the other). Files of different lengths, or an empty line in either, raise a ValueError
+    naming the file (and line)."""
+    sources, targets = read_lines(source_path), read_lines(target_path)
+    if len(sources) != len(targets):
+        raise ValueError(f"parallel files must have as many lines; {source_path} has "
+                         f"{len(sources)} and {target_path} has {len(targets)}")
+    for number, pair in enumerate(zip(sources, targets), start=1):
+        for path, text in zip((source_path, target_path), pair):
+            if not text:
+                raise ValueError(f"{path}:{number}: expected a sentence, received an empty line")
+    return list(zip(sources, targets))
+
+
 def column_names_only(names):
     """An `is_header` for read_tsv: true when every field, lowercased, is one of `names`."""
     return lambda fields: all(field.lower() in names for field in fields)

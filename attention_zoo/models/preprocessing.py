@@ -35,6 +35,16 @@ def encode(tokenizer, texts, sequence_length):
     return ids, too_long
 
 
+def token_counts(tokenizer, texts, chunk=4096):
+    """(len(texts),) int: how many tokens `tokenizer` makes of each text, in batched calls."""
+    counts = []
+    for start in range(0, len(texts), chunk):
+        tokens = tokenizer([normalize_text(text) for text in texts[start:start + chunk]])
+        rows = tokens.to_list() if hasattr(tokens, "to_list") else tokens  # tf.RaggedTensor
+        counts += [len(row) for row in rows]
+    return np.array(counts, "int64")
+
+
 class TranslationPreprocessor:
     """Source texts -> source ids, target ids -> texts.
 
@@ -54,6 +64,17 @@ class TranslationPreprocessor:
 
     def decode_targets(self, ids):
         return [tokenization.detokenize(self.target_tokenizer, row) for row in ids]
+
+    def truncated_pairs(self, pairs):
+        """How many (source, target) text pairs training cuts short: a source longer than
+        `sequence_length` tokens, or a target longer than `sequence_length - 1` (the decoder
+        reads [START] + target and predicts target + [END] in `sequence_length` positions)."""
+        if not pairs:
+            return 0
+        sources = token_counts(self.source_tokenizer, [source for source, _ in pairs])
+        targets = token_counts(self.target_tokenizer, [target for _, target in pairs])
+        return int(np.sum((sources > self.sequence_length)
+                          | (targets > self.sequence_length - 1)))
 
     def get_config(self):
         return {"sequence_length": self.sequence_length}

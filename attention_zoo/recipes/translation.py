@@ -24,10 +24,16 @@ def make_parser(description, defaults):
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--backend", choices=backend.BACKENDS, default=backend.active())
     parser.add_argument("--dataset", choices=DATASETS, default="numbers-dates")
-    parser.add_argument("--data", help="a local copy of the dataset, or the source<TAB>target "
-                        "file with --dataset tsv")
-    parser.add_argument("--target-lang", choices=("de", "fr", "es"), default="de",
-                        help="numbers-dates target language")
+    parser.add_argument("--data", help="a local copy of the dataset; with --dataset tsv a "
+                        "source<TAB>target file (split with --seed) or a folder of official "
+                        "splits used as given: train, validation|valid|val|dev and test, each "
+                        "a NAME.tsv[.gz] or parallel NAME.<source-lang>[.gz] and "
+                        "NAME.<target-lang>[.gz] files")
+    parser.add_argument("--source-lang", default="en",
+                        help="suffix of the parallel source files of a split folder")
+    parser.add_argument("--target-lang", default="de",
+                        help="numbers-dates target language (de, fr or es); suffix of the "
+                        "parallel target files of a split folder")
     parser.add_argument("--train-size", type=int, default=20000,
                         help="numbers-dates training pairs (spa-eng and tsv: all that remain)")
     parser.add_argument("--validation-size", type=int, default=1000)
@@ -91,7 +97,7 @@ class TranslationRecipe(Recipe):
 
         return data.load_translation(args.dataset, args.data, args.target_lang,
                                      args.train_size, args.validation_size, args.test_size,
-                                     args.seed, verbose=verbose)
+                                     args.seed, verbose=verbose, source_lang=args.source_lang)
 
     def preprocessor(self, args, splits, verbose):
         from attention_zoo import data
@@ -175,8 +181,11 @@ class TranslationRecipe(Recipe):
         translations = translate_texts(model, [s for s, _ in splits.test], args)
         decode_seconds = time.perf_counter() - started
         self._translations = translations  # for the heatmaps of extra_files
+        truncated = {name: model.preprocessor.truncated_pairs(pairs) for name, pairs in (
+            ("train", splits.train), ("validation", splits.validation), ("test", splits.test))}
         return {"dataset": args.dataset,
                 "test": evaluate(translations, splits.test, args.beam_size),
+                "truncated_pairs": truncated,  # by --max-length, per split
                 "decode_seconds": round(decode_seconds, 1),
                 "train_tokens_per_second": round(_target_tokens(train_data) * args.epochs
                                                  / train_seconds),
@@ -206,7 +215,9 @@ class TranslationRecipe(Recipe):
         lines = [f"test ({test['decoding']}, {test['pairs']} pairs): BLEU {test['bleu']:.2f}, "
                  f"chrF {test['chrf']:.2f}, exact match {test['exact_match']:.4f}; trained "
                  f"{results['train_seconds']:.0f} s, decoded {results['decode_seconds']:.0f} s; "
-                 f"saved to {results['saved_to']}"]
+                 f"saved to {results['saved_to']}",
+                 "pairs longer than --max-length (truncated): " + ", ".join(
+                     f"{name} {count}" for name, count in results["truncated_pairs"].items())]
         lines += [f"  {sample['source']}\n    -> {sample['translation']}\n    (reference: "
                   f"{sample['reference']})" for sample in results["samples"]]
         return "\n".join(lines)
