@@ -151,18 +151,46 @@ def test_select_by_bleu_keeps_the_epoch_of_the_highest_validation_bleu():
     assert not np.array_equal(weights[1][0], weights[3][0])  # it did train on
 
 
-def test_scheduled_sampling_and_sequence_level_flags_train_the_saved_translator(tmp_path):
-    """The wiring both recipes share (each model's own scheduled-sampling form is tested in
-    test_scheduled_sampling)."""
+def spanish_pairs():
+    """32 short English -> Spanish pairs (articles and adjectives agree in gender)."""
+    nouns = [("car", "coche", "el"), ("house", "casa", "la"), ("dog", "perro", "el"),
+             ("table", "mesa", "la")]
+    colors = [("red", "rojo"), ("white", "blanco"), ("black", "negro"), ("small", "pequeño")]
+    pairs = []
+    for noun, sustantivo, article in nouns:
+        for color, masculine in colors:
+            adjective = masculine if article == "el" else masculine[:-1] + "a"
+            pairs.append((f"the {color} {noun}", f"{article} {sustantivo} {adjective}"))
+            pairs.append((f"I see the {color} {noun}.", f"Veo {article} {sustantivo} {adjective}."))
+    return pairs
+
+
+def test_real_language_folder_with_scheduled_sampling_and_sequence_level_training(tmp_path):
+    """Official splits as parallel files, the training methods both recipes share (each model's
+    own scheduled-sampling form is tested in test_scheduled_sampling), save and translate."""
+    pairs = spanish_pairs()
+    given = {"train": [p for i, p in enumerate(pairs) if i % 5 < 3],
+             "validation": pairs[3::5], "test": pairs[4::5]}  # every word is in train
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for name, part in (("train", given["train"]), ("dev", given["validation"]),
+                       ("test", given["test"])):
+        for suffix, side in (("en", 0), ("es", 1)):
+            (folder / f"{name}.{suffix}").write_text("".join(f"{pair[side]}\n" for pair in part))
     recipe, flags = RECIPES["transformer"]
     args = recipe.parse_args([
-        "--backend", BACKEND, "--train-size", "64", "--validation-size", "16",
-        "--test-size", "8", "--epochs", "2", "--batch-size", "32", "--embed-dim", "16",
-        "--max-length", "12", "--vocabulary-size", "200", "--beam-size", "1", "--heatmaps", "0",
+        "--backend", BACKEND, "--dataset", "tsv", "--data", str(folder), "--target-lang", "es",
+        "--epochs", "2", "--batch-size", "10", "--embed-dim", "16", "--max-length", "5",
+        "--vocabulary-size", "200", "--beam-size", "1", "--heatmaps", "0",
         "--scheduled-sampling", "linear:0.25", "--sample-predictions",
         "--sequence-level-epochs", "2", "--reward", "chrf",
         "--output-dir", str(tmp_path), "--name", "model", "--json", *flags])
     model, results = recipe.RECIPE.run(args)
+    assert results["test"]["pairs"] == len(given["test"])
+    # "I see the red car." is at least 6 source tokens (> 5): each of those is cut short
+    for name, part in given.items():
+        assert (sum(s.startswith("I see") for s, _ in part) <= results["truncated_pairs"][name]
+                <= len(part))
     assert results["history"]["gold_probability"] == [0.5, 0.0]  # 2 steps an epoch
     sequence_level = results["sequence_level"]
     assert sequence_level["method"] == "self-critical" and sequence_level["reward"] == "chrf"
@@ -170,7 +198,8 @@ def test_scheduled_sampling_and_sequence_level_flags_train_the_saved_translator(
     assert type(model).__name__ != "ScheduledSampling"
     saved = saving.read_json(tmp_path / "model" / "metadata.json")["training"]
     assert saved["scheduled_sampling"] == "linear:0.25" and saved["sample_predictions"]
-    assert len(translation.translate_texts(model, ["one two"], args)) == 1
+    assert presets.load_preset(str(tmp_path / "model"), Translator).generate(
+        ["the red car"], sampler="greedy") == model.generate(["the red car"], sampler="greedy")
 
 
 def test_malformed_scheduled_sampling_flag_is_a_usage_error(capsys):
