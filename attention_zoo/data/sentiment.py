@@ -29,8 +29,9 @@ LABEL_COLUMN_NAMES = {"label", "labels", "class", "classes", "sentiment", "polar
 
 
 def load_sentiment(dataset="imdb", data=None, validation_size=2500, test_size=2500, seed=0,
-                   cache_dir=None):
-    """Train/validation/test (text, label) pairs of `dataset`.
+                   cache_dir=None, train_size=None):
+    """Train/validation/test (text, label) pairs of `dataset`; with `train_size`, only the first
+    `train_size` training examples (the split is shuffled with `seed`), the same held-out ones.
 
     `data` may be an aclImdb folder ({train,test}/{pos,neg}/*.txt), a folder holding
     train.tsv[.gz] and test.tsv[.gz] (`label<TAB>text`), or one such TSV file. With a train/test
@@ -38,6 +39,16 @@ def load_sentiment(dataset="imdb", data=None, validation_size=2500, test_size=25
     with `seed`. Without `data`, "imdb" downloads IMDB_URL. A header line is skipped with a
     warning; fewer than 2 classes, or sizes that leave a split empty, raise a ValueError.
     """
+    splits = _load(dataset, data, validation_size, test_size, seed, cache_dir)
+    if train_size is not None:
+        if not 0 < train_size <= len(splits.train):
+            raise ValueError(f"train_size must be in [1, {len(splits.train)}] (the training "
+                             f"examples there are); received train_size={train_size}")
+        splits.train = splits.train[:train_size]
+    return splits
+
+
+def _load(dataset, data, validation_size, test_size, seed, cache_dir):
     if dataset not in DATASETS:
         raise ValueError(f"dataset must be one of {DATASETS}; received {dataset!r}")
     if data is None and dataset == "tsv":

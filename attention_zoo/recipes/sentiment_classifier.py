@@ -42,6 +42,9 @@ def parse_args(argv=None):
     parser.add_argument("--learning-rate", type=float, default=1e-3,
                         help="peak learning rate, decayed to 0 over the epochs (cosine)")
     parser.add_argument("--weight-decay", type=float, default=0.01, help="AdamW weight decay")
+    parser.add_argument("--train-size", type=int,
+                        help="train on the first N examples of the (seeded, shuffled) training "
+                        "split; default all (learning curves)")
     parser.add_argument("--validation-size", type=int, default=2500)
     parser.add_argument("--test-size", type=int, default=2500,
                         help="held out from a single TSV file (IMDB has its own test set)")
@@ -67,7 +70,7 @@ class SentimentRecipe(Recipe):
         from attention_zoo import data
 
         return data.load_sentiment(args.dataset, args.data, args.validation_size,
-                                   args.test_size, args.seed)
+                                   args.test_size, args.seed, train_size=args.train_size)
 
     def preprocessor(self, args, splits, verbose):
         from attention_zoo import data

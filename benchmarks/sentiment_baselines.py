@@ -1,0 +1,105 @@
+"""A bag-of-bigrams linear baseline next to the attention classifiers, on exactly the sentiment
+recipe's splits, for several training-set sizes (a learning curve).
+
+    python benchmarks/sentiment_baselines.py --data ../shared/data/imdb
+    python benchmarks/sentiment_baselines.py --data ../shared/data/imdb --sizes 1000 2500 \\
+        --classifiers transformer bigru-attention --backend tensorflow -- --epochs 3
+
+For each size (`all` = the whole training split): the first N examples of the recipe's
+seeded training split, its validation and test splits unchanged. The baseline is TF-IDF over
+unigrams and bigrams (sublinear term frequency) with logistic regression (scikit-learn), its
+inverse regularization C picked on the validation split. With --classifiers, the sentiment
+recipe trains each attention classifier on the same examples (flags after `--` go to it).
+Prints one JSON line: per size, the baseline's and each classifier's test accuracy and the
+difference.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from attention_zoo import backend  # noqa: E402
+
+C_VALUES = (0.5, 2.0, 8.0, 32.0)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", choices=("imdb", "tsv"), default="tsv")
+    parser.add_argument("--data", required=True, help="as the sentiment recipe's --data")
+    parser.add_argument("--sizes", nargs="+", default=["all"],
+                        help="training-set sizes: whole numbers or 'all'")
+    parser.add_argument("--classifiers", nargs="*", default=[],
+                        choices=("transformer", "bigru-attention"))
+    parser.add_argument("--backend", choices=backend.BACKENDS, default=backend.active())
+    parser.add_argument("--validation-size", type=int, default=2500)
+    parser.add_argument("--test-size", type=int, default=2500)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--output-dir", default="runs/sentiment_baselines")
+    parser.add_argument("recipe_flags", nargs=argparse.REMAINDER)
+    return parser.parse_args(argv)
+
+
+def bigram_baseline(splits):
+    """Test accuracy, the chosen C and the seconds of TF-IDF uni+bigram logistic regression
+    trained on `splits.train`, with C picked on `splits.validation`."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    started = time.perf_counter()
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=2 if len(splits.train) > 100 else 1,
+                                 sublinear_tf=True)
+    features = vectorizer.fit_transform([text for text, _ in splits.train])
+    labels = [label for _, label in splits.train]
+
+    def fitted(c):
+        return LogisticRegression(C=c, max_iter=2000).fit(features, labels)
+
+    def accuracy(model, examples):
+        predicted = model.predict(vectorizer.transform([text for text, _ in examples]))
+        return float((predicted == [label for _, label in examples]).mean())
+
+    best_c = max(C_VALUES, key=lambda c: accuracy(fitted(c), splits.validation))
+    return {"test_accuracy": round(accuracy(fitted(best_c), splits.test), 4), "C": best_c,
+            "seconds": round(time.perf_counter() - started, 1)}
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    backend.use(args.backend)
+    from attention_zoo import data
+    from attention_zoo.recipes import sentiment_classifier
+
+    rows = []
+    for size in args.sizes:
+        train_size = None if size == "all" else int(size)
+        splits = data.load_sentiment(args.dataset, args.data, args.validation_size,
+                                     args.test_size, args.seed, train_size=train_size)
+        row = {"train_examples": len(splits.train), "test_examples": len(splits.test),
+               "baseline": bigram_baseline(splits)}
+        for model in args.classifiers:
+            results = sentiment_classifier.main([
+                "--backend", args.backend, "--dataset", args.dataset, "--data", args.data,
+                "--model", model, "--validation-size", str(args.validation_size),
+                "--test-size", str(args.test_size), "--seed", str(args.seed),
+                *(["--train-size", size] if train_size else []),
+                "--output-dir", args.output_dir, "--name", f"{model}-{size}", "--json",
+                *[flag for flag in args.recipe_flags if flag != "--"]])
+            accuracy = results["test"]["accuracy"]
+            row[model] = {"test_accuracy": round(accuracy, 4),
+                          "minus_baseline": round(accuracy - row["baseline"]["test_accuracy"], 4),
+                          "train_seconds": results["train_seconds"]}
+        rows.append(row)
+    line = {"benchmark": "sentiment_baselines", "dataset": args.dataset,
+            "backend": args.backend, "cpu_count": os.cpu_count(), "sizes": rows}
+    print(json.dumps(line))
+    return line
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+import importlib.util
+import random
+from pathlib import Path
+
+import pytest
+
+from attention_zoo import data
+from helpers import BACKEND, review
+
+BENCHMARK = Path(__file__).resolve().parent.parent / "benchmarks" / "sentiment_baselines.py"
+
+
+def load_benchmark():
+    spec = importlib.util.spec_from_file_location("sentiment_baselines", BENCHMARK)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def reviews(tmp_path_factory):
+    rng, path = random.Random(1), tmp_path_factory.mktemp("baselines") / "reviews.tsv"
+    path.write_text("".join(f"{label}\t{review(rng, label)}\n" for label in [0, 1] * 200))
+    return path
+
+
+def test_baseline_and_classifier_on_the_same_subsets(reviews, tmp_path):
+    line = load_benchmark().main([
+        "--data", str(reviews), "--sizes", "60", "all", "--classifiers", "transformer",
+        "--backend", BACKEND, "--validation-size", "40", "--test-size", "100",
+        "--output-dir", str(tmp_path), "--", "--epochs", "2", "--sequence-length", "24",
+        "--vocabulary-size", "200", "--embed-dim", "16", "--num-heads", "2",
+        "--intermediate-dim", "32", "--bigram-buckets", "0", "--learning-rate", "1e-2"])
+    small, whole = line["sizes"]
+    assert (small["train_examples"], whole["train_examples"]) == (60, 260)
+    assert whole["baseline"]["test_accuracy"] >= 0.95  # one sentiment word decides each review
+    for row in (small, whole):
+        ours = row["transformer"]
+        assert ours["minus_baseline"] == pytest.approx(
+            ours["test_accuracy"] - row["baseline"]["test_accuracy"], abs=1e-4)
+
+
+def test_train_size_takes_the_first_examples_of_the_seeded_split(reviews):
+    whole = data.load_sentiment("tsv", str(reviews), 40, 100, seed=3)
+    part = data.load_sentiment("tsv", str(reviews), 40, 100, seed=3, train_size=25)
+    assert part.train == whole.train[:25]
+    assert (part.validation, part.test) == (whole.validation, whole.test)
+    with pytest.raises(ValueError, match=r"train_size must be in \[1, 260\].*train_size=261"):
+        data.load_sentiment("tsv", str(reviews), 40, 100, train_size=261)
