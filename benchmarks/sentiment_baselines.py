@@ -25,7 +25,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from attention_zoo import backend  # noqa: E402
 
-C_VALUES = (0.5, 2.0, 8.0, 32.0)
+C_VALUES = (0.5, 2.0, 8.0, 32.0, 128.0)
 
 
 def parse_args(argv=None):
