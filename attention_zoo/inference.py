@@ -92,7 +92,8 @@ def classifier_predict(model, top_tokens):
 
 def evaluate(model, path, settings):
     """Test metrics of `model` on the labelled TSV at `path`: BLEU/chrF/exact match of a
-    translator (source<TAB>reference) or accuracy/macro F1 of a classifier (label<TAB>text)."""
+    translator (source<TAB>reference) or accuracy/macro F1/expected calibration error of a
+    classifier (label<TAB>text)."""
     from attention_zoo import metrics
     from attention_zoo.models import Translator
 
@@ -106,7 +107,10 @@ def evaluate(model, path, settings):
     if unknown:
         raise ValueError(f"{path}: labels must be the model's classes {names}; received "
                          f"{unknown[:5]}")
-    predicted = [names.index(result["label"])
-                 for result in model.predict_texts([text for _, text in rows])]
-    return {**metrics.classification_report([names.index(label) for label, _ in rows],
-                                            predicted, len(names)), "examples": len(rows)}
+    results = model.predict_texts([text for _, text in rows])
+    labels = [names.index(label) for label, _ in rows]
+    probabilities = [[result["probabilities"][name] for name in names] for result in results]
+    return {**metrics.classification_report(
+                labels, [names.index(result["label"]) for result in results], len(names)),
+            "ece": round(metrics.expected_calibration_error(probabilities, labels), 4),
+            "examples": len(rows)}

@@ -1,10 +1,14 @@
-"""Evaluation metrics: classification (accuracy, macro F1, confusion matrix) and translation
+"""Evaluation metrics: classification (accuracy, macro F1, confusion matrix, calibration error
+and temperature scaling) and translation
 (corpus BLEU and chrF from sacrebleu, exact match).
 
 >>> classification_report([0, 1, 1, 0], [0, 1, 0, 0], num_classes=2)["accuracy"]
 0.75
 >>> translation_report(["das ist gut", "ja"], ["das ist gut", "nein"])["exact_match"]
 0.5
+>>> probabilities = [[.95, .05], [.25, .75], [.35, .65]]
+>>> round(expected_calibration_error(probabilities, [0, 0, 1], bins=5), 4)
+0.15
 """
 
 import numpy as np
@@ -27,6 +31,41 @@ def classification_report(labels, predictions, num_classes):
     return {"accuracy": float(true_positives.sum() / max(counts.sum(), 1)),
             "macro_f1": float(f1.mean()), "f1_per_class": f1.tolist(),
             "confusion_matrix": counts.tolist()}
+
+
+def expected_calibration_error(probabilities, labels, bins=15):
+    """ECE (Naeini et al., 2015; Guo et al., 2017): the examples binned by confidence (their top
+    probability) into `bins` equal-width bins of (0, 1]; the sum over bins of the bin's share
+    of examples times |its accuracy - its mean confidence|. 0 is perfectly calibrated."""
+    probabilities = np.asarray(probabilities, float)
+    confidence = probabilities.max(axis=1)
+    correct = probabilities.argmax(axis=1) == np.asarray(labels)
+    which = np.minimum(np.ceil(confidence * bins).astype(int) - 1, bins - 1)
+    error = 0.0
+    for b in np.unique(which):
+        members = which == b
+        error += members.mean() * abs(correct[members].mean() - confidence[members].mean())
+    return float(error)
+
+
+def softmax(logits, temperature=1.0):
+    """Row-wise softmax of `logits / temperature` in numpy."""
+    scaled = np.asarray(logits, float) / temperature
+    scaled = np.exp(scaled - scaled.max(axis=1, keepdims=True))
+    return scaled / scaled.sum(axis=1, keepdims=True)
+
+
+def fit_temperature(logits, labels):
+    """Temperature scaling (Guo et al., 2017): the T in [0.05, 20] (a log-spaced grid of 400)
+    that minimizes the negative log-likelihood of softmax(logits / T) on held-out `labels`."""
+    labels = np.asarray(labels)
+    grid = np.exp(np.linspace(np.log(0.05), np.log(20.0), 400))
+
+    def nll(temperature):
+        chosen = softmax(logits, temperature)[np.arange(len(labels)), labels]
+        return -np.log(np.maximum(chosen, 1e-12)).mean()
+
+    return float(min(grid, key=nll))
 
 
 def translation_report(hypotheses, references):

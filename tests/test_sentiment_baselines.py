@@ -47,3 +47,25 @@ def test_train_size_takes_the_first_examples_of_the_seeded_split(reviews):
     assert (part.validation, part.test) == (whole.validation, whole.test)
     with pytest.raises(ValueError, match=r"train_size must be in \[1, 260\].*train_size=261"):
         data.load_sentiment("tsv", str(reviews), 40, 100, train_size=261)
+
+
+def test_expected_calibration_error_against_a_hand_computed_value():
+    from attention_zoo import metrics
+
+    # bins of width 0.25: (0.5, 0.75] holds .6 (right) and .7 (wrong); (0.75, 1] holds .9 and
+    # .8 (both right). ECE = 2/4 * |1/2 - .65| + 2/4 * |1 - .85| = .075 + .075
+    probabilities = [[.6, .4], [.3, .7], [.9, .1], [.2, .8]]
+    assert metrics.expected_calibration_error(probabilities, [0, 0, 0, 1], bins=4) == \
+        pytest.approx(0.15)
+
+
+def test_fit_temperature_recovers_the_temperature_labels_were_drawn_with():
+    import numpy as np
+
+    from attention_zoo import metrics
+
+    rng = np.random.default_rng(0)
+    logits = rng.normal(scale=3.0, size=(20000, 3))
+    probabilities = metrics.softmax(logits, temperature=2.5)
+    labels = [rng.choice(3, p=row) for row in probabilities]
+    assert metrics.fit_temperature(logits, labels) == pytest.approx(2.5, rel=0.05)

@@ -67,6 +67,20 @@ def test_predict_texts_labels_text_and_names_attended_tokens(trained):
     assert weights == sorted(weights, reverse=True)
 
 
+def test_calibration_is_reported_and_the_fitted_temperature_kept(trained):
+    from attention_zoo import metrics
+
+    model, tokenizer, results, folder = trained
+    test = results["test"]
+    assert 0 <= test["ece"] <= 1 and 0 <= test["ece_temperature_scaled"] <= 1
+    loaded = AttentionClassifier.from_preset(str(folder))
+    assert loaded.temperature == pytest.approx(test["temperature"], rel=1e-3)
+    ids = sample_tokens(tokenizer)
+    probabilities, _ = loaded.attention_weights(ids)
+    np.testing.assert_allclose(probabilities, metrics.softmax(
+        loaded.predict(ids, verbose=0), loaded.temperature), atol=1e-5)
+
+
 def test_truncated_model_file_gives_a_clear_error(trained, tmp_path):
     _, _, _, folder = trained
     broken = tmp_path / "model.keras"

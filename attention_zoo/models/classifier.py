@@ -31,11 +31,13 @@ class AttentionClassifier(PresetModel):
     Both: attention pooling (AdditiveAttention from a learned query over the sequence), dropout,
     dense logits. With `bigram_buckets` > 0, a `BigramEmbedding` of that many hashed word-pair
     rows is added to the token embedding, so attention sees "not good" apart from "good".
+    `temperature` divides the logits in the probabilities `predict_texts` reports (temperature
+    scaling, fitted on validation data by the recipe); the logits and labels do not change.
     """
 
     def __init__(self, vocab_size, num_classes, encoder="transformer", embed_dim=64,
                  num_heads=4, intermediate_dim=128, num_blocks=1, units=64, dropout=0.1,
-                 attention_dropout=0.0, bigram_buckets=0, **kwargs):
+                 attention_dropout=0.0, bigram_buckets=0, temperature=1.0, **kwargs):
         if encoder not in ENCODERS:
             raise ValueError(f"encoder must be one of {ENCODERS}; received {encoder!r}")
         transformer = encoder == "transformer"
@@ -71,7 +73,7 @@ class AttentionClassifier(PresetModel):
         self.embed_dim, self.num_heads = embed_dim, num_heads
         self.intermediate_dim, self.num_blocks, self.units = intermediate_dim, num_blocks, units
         self.dropout, self.attention_dropout = dropout, attention_dropout
-        self.bigram_buckets = bigram_buckets
+        self.bigram_buckets, self.temperature = bigram_buckets, temperature
         self._initialized = True
 
     def _pool(self, tokens, training=None):
@@ -88,7 +90,7 @@ class AttentionClassifier(PresetModel):
         """Numpy (class probabilities (batch, classes), pooling weights (batch, length))."""
         tokens = ops.convert_to_tensor(tokens, "int32")
         pooled, weights = self._pool(tokens, training=False)
-        probabilities = ops.softmax(self.output_dense(pooled), axis=-1)
+        probabilities = ops.softmax(self.output_dense(pooled) / self.temperature, axis=-1)
         return ops.convert_to_numpy(probabilities), ops.convert_to_numpy(weights)
 
     def predict_texts(self, texts, top_tokens=5, batch_size=64):
@@ -123,4 +125,4 @@ class AttentionClassifier(PresetModel):
                 "intermediate_dim": self.intermediate_dim, "num_blocks": self.num_blocks,
                 "units": self.units, "dropout": self.dropout,
                 "attention_dropout": self.attention_dropout,
-                "bigram_buckets": self.bigram_buckets}
+                "bigram_buckets": self.bigram_buckets, "temperature": self.temperature}

@@ -118,12 +118,24 @@ class SentimentRecipe(Recipe):
                                               restore_best_weights=True)]
 
     def evaluate(self, model, args, splits, train_data, train_seconds):
+        """Test accuracy, macro F1, confusion matrix and expected calibration error, before and
+        after temperature scaling fitted on the validation split (the model keeps that
+        temperature for the probabilities it reports)."""
         from attention_zoo import metrics
 
-        logits = model.predict(self._pipeline(args, splits.test, model.preprocessor), verbose=0)
-        report = metrics.classification_report([label for _, label in splits.test],
-                                               logits.argmax(axis=-1), len(splits.class_names))
-        return {"model": args.model, "test": report}
+        def logits_and_labels(examples):
+            logits = model.predict(self._pipeline(args, examples, model.preprocessor), verbose=0)
+            return logits, [label for _, label in examples]
+
+        model.temperature = metrics.fit_temperature(*logits_and_labels(splits.validation))
+        logits, labels = logits_and_labels(splits.test)
+        report = metrics.classification_report(labels, logits.argmax(axis=-1),
+                                               len(splits.class_names))
+        calibration = {"ece": metrics.expected_calibration_error(metrics.softmax(logits), labels),
+                       "temperature": round(model.temperature, 4),
+                       "ece_temperature_scaled": metrics.expected_calibration_error(
+                           metrics.softmax(logits, model.temperature), labels)}
+        return {"model": args.model, "test": {**report, **calibration}}
 
     def metadata(self, args, splits, results):
         names = "/".join(_class_names(args, splits.class_names))
@@ -138,7 +150,9 @@ class SentimentRecipe(Recipe):
     def summary(self, results):
         report = results["test"]
         return (f"test accuracy {report['accuracy']:.4f}, macro F1 {report['macro_f1']:.4f}, "
-                f"confusion {report['confusion_matrix']}; trained "
+                f"confusion {report['confusion_matrix']}, calibration error "
+                f"{report['ece']:.4f} ({report['ece_temperature_scaled']:.4f} at temperature "
+                f"{report['temperature']}); trained "
                 f"{results['train_seconds']:.0f} s; saved to {results['saved_to']}")
 
 
