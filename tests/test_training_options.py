@@ -137,3 +137,39 @@ def test_tensorboard_flag_writes_event_files(tmp_path):
     events = list((tmp_path / "logs").rglob("events.out.tfevents.*"))
     assert events and results["epochs_run"] == 1
     assert not os.path.exists(str(folder) + ".training_log.csv")  # moved into the run folder
+
+
+def test_time_budget_stops_before_an_epoch_that_would_run_past_it():
+    """Epochs of 10 clock seconds: a budget of 35 allows three (the fourth would end at 40)."""
+    import keras
+
+    from attention_zoo.recipes.time_budget import TimeBudget
+
+    class TenSecondEpochs(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.now = 0.0
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.now += 10.0
+
+    epochs = TenSecondEpochs()
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    history = model.fit(np.ones((4, 1)), np.ones((4, 1)), epochs=8, verbose=0,
+                        callbacks=[epochs, TimeBudget(35, clock=lambda: epochs.now)])
+    assert len(history.history["loss"]) == 3
+
+
+def test_time_budget_flag_refuses_a_budget_that_is_not_positive(capsys):
+    import argparse
+
+    from attention_zoo.recipes import training
+
+    parser = argparse.ArgumentParser()
+    training.add_flags(parser)
+    assert parser.parse_args(["--time-budget", "1.5"]).time_budget == 1.5
+    for bad in ("0", "-3", "soon"):
+        with pytest.raises(SystemExit):
+            parser.parse_args(["--time-budget", bad])
+        assert f"expected minutes > 0; received '{bad}'" in capsys.readouterr().err

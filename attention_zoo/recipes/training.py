@@ -1,18 +1,19 @@
 """Training options every recipe takes: mixed precision, data parallelism over several devices
 (keras.distribution), resuming an interrupted run (keras.callbacks.BackupAndRestore),
-TensorBoard logs, and the CSV log of every epoch that every run keeps.
+TensorBoard logs, a training-time budget, and the CSV log of every epoch that every run keeps.
 
 >>> import argparse
 >>> parser = argparse.ArgumentParser()
 >>> add_flags(parser)
->>> args = parser.parse_args(["--mixed-precision", "bfloat16", "--resume"])
->>> args.mixed_precision, args.distribute, args.resume
-('bfloat16', False, True)
+>>> args = parser.parse_args(["--mixed-precision", "bfloat16", "--resume", "--time-budget", "90"])
+>>> args.mixed_precision, args.distribute, args.resume, args.time_budget
+('bfloat16', False, True, 90.0)
 
 A recipe calls `configure(args)` after choosing the backend and before building its model, and
 passes `callbacks(args, folder)` to `fit`.
 """
 
+import argparse
 import os
 
 PRECISIONS = ("bfloat16", "float16")
@@ -31,6 +32,21 @@ def add_flags(parser):
     parser.add_argument("--resume", action="store_true",
                         help="back up the model and optimizer after every epoch into "
                         "<run folder>/backup and, when a backup is there, continue from it")
+    parser.add_argument("--time-budget", type=_minutes, metavar="MINUTES",
+                        help="train at most --epochs epochs, and no epoch that would end "
+                        "past MINUTES of training in this process (judged by the last "
+                        "epoch's length); the run then evaluates and saves as usual")
+
+
+def _minutes(text):
+    """argparse type: a number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected minutes > 0; received {text!r}")
+    return value
 
 
 def configure(args):
@@ -75,8 +91,9 @@ def data_parallel(batch_size):
 def callbacks(args, folder):
     """The callbacks of the flags: a CSVLogger of every epoch (kept in the run folder as
     training_log.csv; while training it sits next to the folder, so an earlier run there stays
-    whole), TensorBoard with --tensorboard, and BackupAndRestore in `folder`/backup with
-    --resume (Keras deletes the backup when training finishes)."""
+    whole), TensorBoard with --tensorboard, BackupAndRestore in `folder`/backup with
+    --resume (Keras deletes the backup when training finishes), and `TimeBudget` with
+    --time-budget."""
     import keras
 
     os.makedirs(os.path.dirname(os.path.abspath(folder)), exist_ok=True)
@@ -85,7 +102,12 @@ def callbacks(args, folder):
         found.append(keras.callbacks.TensorBoard(args.tensorboard))
     if args.resume:
         found.append(keras.callbacks.BackupAndRestore(os.path.join(folder, "backup")))
+    if args.time_budget:
+        from attention_zoo.recipes.time_budget import TimeBudget
+
+        found.append(TimeBudget(args.time_budget * 60))
     return found
+
 
 
 def csv_log_path(folder):
