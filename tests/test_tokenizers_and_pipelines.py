@@ -85,3 +85,33 @@ def test_classification_pipeline_pads_truncates_and_keeps_labels():
     good = len(tokenizer("good"))
     assert PAD_ID not in tokens[2, :good] and tokens[2, good:].tolist() == [PAD_ID] * (5 - good)
     assert PAD_ID not in tokens[1]  # truncated to 5
+
+
+def test_length_sorted_batches_hold_every_pair_once_cut_to_their_longest(german):
+    """Cut batches lose no token: each batch holds its rows' whole sequences, as many
+    batches as plain batching, every pair exactly once; and batching by length needs fewer
+    padded positions than random batches."""
+    pairs, source, target = german
+    plain = translation_dataset(pairs[:300], source, target, sequence_length=24, batch_size=16,
+                                shuffle=True, seed=2)
+    cut = translation_dataset(pairs[:300], source, target, sequence_length=24, batch_size=16,
+                              shuffle=True, seed=2, length_multiple=4)
+    assert len(cut) == len(plain) == 19
+    rows, positions = [], 0
+    for (encoder_tokens, decoder_inputs), targets in cut:
+        assert encoder_tokens.shape[1] % 4 == 0 and targets.shape[1] % 4 == 0
+        assert decoder_inputs.shape == targets.shape
+        padded = np.pad(np.asarray(targets), [(0, 0), (0, 24 - targets.shape[1])])
+        encoder = np.pad(np.asarray(encoder_tokens), [(0, 0), (0, 24 - encoder_tokens.shape[1])])
+        rows += [(tuple(e), tuple(t)) for e, t in zip(encoder, padded)]
+        positions += encoder_tokens.shape[0] * (encoder_tokens.shape[1] + targets.shape[1])
+    everything = translation_dataset(pairs[:300], source, target, sequence_length=24,
+                                     batch_size=300)
+    (encoder_tokens, _), targets = next(iter(everything))
+    assert sorted(rows) == sorted(zip(map(tuple, np.asarray(encoder_tokens)),
+                                      map(tuple, np.asarray(targets))))
+    random_cut = translation_dataset(pairs[:300], source, target, sequence_length=24,
+                                     batch_size=16, length_multiple=4)
+    random_positions = sum(e.shape[0] * (e.shape[1] + t.shape[1])
+                           for (e, _), t in random_cut)
+    assert positions < 0.8 * random_positions

@@ -54,8 +54,9 @@ class Recipe:
         """Training after `fit` (sequence-level training): a report for the results, or None."""
         return None
 
-    def evaluate(self, model, args, splits, train_data, train_seconds):
-        """Results on the test split: {"test": metrics, ...anything else to report}."""
+    def evaluate(self, model, args, splits, train_data, epoch_seconds):
+        """Results on the test split: {"test": metrics, ...anything else to report};
+        `epoch_seconds` is the mean time of the epochs run."""
         raise NotImplementedError
 
     def metadata(self, args, splits, results):
@@ -91,12 +92,13 @@ class Recipe:
                               callbacks=[*self.callbacks(args, splits, trainer),
                                          *training.callbacks(args, folder)])
         train_seconds = time.perf_counter() - started
+        epochs_run = len(history.history["loss"])  # fewer than --epochs when stopped early
         fine_tuned = self.fine_tune(model, args, splits, verbose)
         results = {"recipe": self.name, "backend": args.backend,
-                   **self.evaluate(model, args, splits, train_data, train_seconds),
+                   **self.evaluate(model, args, splits, train_data, train_seconds / epochs_run),
                    **({} if fine_tuned is None else {"sequence_level": fine_tuned}),
                    "train_seconds": round(train_seconds, 1),
-                   "epochs_run": len(history.history["loss"]),
+                   "epochs_run": epochs_run,
                    "parameters": model.count_params(), "saved_to": folder,
                    "history": training.rounded(history.history)}
         training.save_run(folder, model, {"recipe": self.name, **vars(args)}, results,

@@ -117,7 +117,7 @@ class SentimentRecipe(Recipe):
         return [keras.callbacks.EarlyStopping("val_accuracy", patience=1,
                                               restore_best_weights=True)]
 
-    def evaluate(self, model, args, splits, train_data, train_seconds):
+    def evaluate(self, model, args, splits, train_data, epoch_seconds):
         """Test accuracy, macro F1, confusion matrix and expected calibration error, before and
         after temperature scaling fitted on the validation split (the model keeps that
         temperature for the probabilities it reports)."""

@@ -16,6 +16,8 @@ from attention_zoo.recipes import training
 from attention_zoo.recipes.runner import Recipe
 
 DATASETS = ("numbers-dates", "spa-eng", "tsv")
+# Batches are cut to their longest sentences, rounded up to this (data.translation_dataset).
+LENGTH_MULTIPLE = 8
 SAMPLES = 5
 
 
@@ -114,7 +116,8 @@ class TranslationRecipe(Recipe):
         def pipeline(pairs, shuffle=False):
             return data.translation_dataset(pairs, preprocessor.source_tokenizer,
                                             preprocessor.target_tokenizer, args.max_length,
-                                            args.batch_size, shuffle=shuffle, seed=args.seed)
+                                            args.batch_size, shuffle=shuffle, seed=args.seed,
+                                            length_multiple=LENGTH_MULTIPLE)
 
         return pipeline(splits.train, shuffle=True), pipeline(splits.validation)
 
@@ -176,7 +179,7 @@ class TranslationRecipe(Recipe):
         return {"method": "self-critical", "reward": args.reward, "history": history,
                 "seconds": round(time.perf_counter() - started, 1)}
 
-    def evaluate(self, model, args, splits, train_data, train_seconds):
+    def evaluate(self, model, args, splits, train_data, epoch_seconds):
         started = time.perf_counter()
         translations = translate_texts(model, [s for s, _ in splits.test], args)
         decode_seconds = time.perf_counter() - started
@@ -187,8 +190,7 @@ class TranslationRecipe(Recipe):
                 "test": evaluate(translations, splits.test, args.beam_size),
                 "truncated_pairs": truncated,  # by --max-length, per split
                 "decode_seconds": round(decode_seconds, 1),
-                "train_tokens_per_second": round(_target_tokens(train_data) * args.epochs
-                                                 / train_seconds),
+                "train_tokens_per_second": round(_target_tokens(train_data) / epoch_seconds),
                 "samples": [{"source": s, "reference": r, "translation": t} for (s, r), t
                             in zip(splits.test[:SAMPLES], translations)]}
 
