@@ -40,6 +40,7 @@ def write_preset(model, folder, metadata=None):
     """The preset files of `model` (and its preprocessor) into the existing `folder`."""
     import keras
     import keras_hub
+    from keras.src.saving import saving_lib
 
     if model.preprocessor is None:
         raise ValueError("model.preprocessor is None; a preset holds the model with the "
@@ -48,7 +49,11 @@ def write_preset(model, folder, metadata=None):
     config.pop("compile_config", None)  # the model, not its training losses and optimizer
     saving.write_json(os.path.join(folder, CONFIG), config)
     with saving.replacing(os.path.join(folder, WEIGHTS), suffix=".weights.h5") as temporary:
-        model.save_weights(temporary)
+        # save_weights would also write a compiled model's optimizer state (Adam: 2x the
+        # weights); keras_hub's Task.save_task_weights skips objects the same way.
+        optimizer = getattr(model, "optimizer", None)  # absent on torch until compiled
+        saving_lib.save_weights_only(model, temporary,
+                                     objects_to_skip=[optimizer] if optimizer else None)
     preprocessor = model.preprocessor
     saving.write_json(os.path.join(folder, PREPROCESSOR),
                       {"class_name": type(preprocessor).__name__,

@@ -39,6 +39,23 @@ def test_a_preset_round_trips_with_its_preprocessor(tmp_path):
     assert metadata["backend"] == BACKEND and metadata["parameters"] == model.count_params()
 
 
+def test_a_trained_model_s_preset_holds_its_weights_not_its_optimizer_state(tmp_path):
+    """keras save_weights writes a compiled model's Adam moments too (3x the weights)."""
+    import h5py
+
+    model = tiny_classifier()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.fit(np.array([[4, 6], [5, 7]]), np.array([1, 0]), epochs=1, verbose=0)
+    model.save_to_preset(str(tmp_path / "preset"))
+    with h5py.File(tmp_path / "preset" / "model.weights.h5") as weights:
+        stored = []
+        weights.visititems(lambda name, item: stored.append(item.size)
+                           if isinstance(item, h5py.Dataset) else None)
+    assert sum(stored) == model.count_params()
+    loaded = AttentionClassifier.from_preset(str(tmp_path / "preset"))
+    assert loaded.predict_texts(["good film"]) == model.predict_texts(["good film"])
+
+
 def test_saving_a_preset_over_a_folder_of_other_files_is_refused(tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
     with pytest.raises(ValueError, match="folder must be new, empty or a preset"):
