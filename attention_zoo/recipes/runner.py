@@ -101,8 +101,12 @@ class Recipe:
                    "epochs_run": epochs_run,
                    "parameters": model.count_params(), "saved_to": folder,
                    "history": training.rounded(history.history)}
+        metadata = {**self.metadata(args, splits, results),
+                    "training_time": {"seconds": results["train_seconds"],
+                                      "epochs_run": epochs_run,
+                                      "hardware": training.hardware()}}
         training.save_run(folder, model, {"recipe": self.name, **vars(args)}, results,
-                          history.history, self.metadata(args, splits, results),
+                          history.history, metadata,
                           self.extra_files(model, args, splits, results))
         if not args.json:
             print(self.summary(results))

@@ -110,6 +110,14 @@ def callbacks(args, folder):
 
 
 
+def hardware():
+    """What this process trains on, for a preset's metadata: Keras's devices of this backend
+    and the machine's CPU cores, e.g. {"devices": ["cpu:0"], "cpu_cores": 2}."""
+    import keras
+
+    return {"devices": keras.distribution.list_devices(), "cpu_cores": os.cpu_count()}
+
+
 def csv_log_path(folder):
     """Where the CSVLogger writes while training: next to the run folder."""
     return os.path.normpath(folder) + ".training_log.csv"
