@@ -14,9 +14,9 @@ MANIFEST = json.loads((SAVED_MODELS / "manifest.json").read_text())
 
 
 @pytest.mark.parametrize("name", sorted(MANIFEST))
-def test_manifest_entry_matches_a_preset_under_15_mb(name):
+def test_manifest_entry_matches_a_preset_under_25_mb(name):
     size = (SAVED_MODELS / name / "model.weights.h5").stat().st_size
-    assert size == MANIFEST[name]["model_bytes"] and size <= 15_000_000
+    assert size == MANIFEST[name]["model_bytes"] and size <= 25_000_000
     assert name in presets.list_presets()
 
 
@@ -44,3 +44,16 @@ def test_shipped_translators_load_and_translate(name):
     translations = model.generate([sample["source"] for sample in samples], sampler="greedy")
     correct = sum(t == s["reference"] for t, s in zip(translations, samples))
     assert correct >= len(samples) - 1, (translations, samples)
+
+
+def test_shipped_spa_eng_translator_translates_held_out_sentences_as_recorded():
+    """The first test pairs of spa-eng (seed-0 split), decoded as the recipe did (beam 4,
+    length penalty 0.6) on the backend it was trained on; float differences between backends
+    may flip one beam choice, not more."""
+    model = Translator.from_preset("transformer-spa-eng")
+    samples = json.loads((SAVED_MODELS / "transformer-spa-eng" / "metrics.json").read_text())[
+        "samples"]
+    translations = model.generate([sample["source"] for sample in samples], sampler="beam",
+                                  beam_size=4, length_penalty=0.6)
+    same = sum(t == s["translation"] for t, s in zip(translations, samples))
+    assert same >= len(samples) - 1, (translations, samples)
