@@ -109,7 +109,6 @@ def callbacks(args, folder):
     return found
 
 
-
 def hardware():
     """What this process trains on, for a preset's metadata: Keras's devices of this backend
     and the machine's CPU cores, e.g. {"devices": ["cpu:0"], "cpu_cores": 2}."""
