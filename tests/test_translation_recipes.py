@@ -49,7 +49,7 @@ def test_tiny_run_saves_every_artifact_and_reports_metrics(run):
     assert metadata["test_metrics"] == results["test"] and metadata["backend"] == BACKEND
     assert metadata["training_time"]["epochs_run"] == 1
     assert metadata["training_time"]["seconds"] == results["train_seconds"] > 0
-    assert metadata["training_time"]["hardware"]["devices"][0].startswith(("cpu", "gpu"))
+    assert "cpu" in metadata["training_time"]["hardware"]["devices"][0].lower()
     assert saving.read_json(folder / "config.json")["config"]["max_length"] == args.max_length
     test = results["test"]
     assert test["pairs"] == 32 and test["decoding"] == "beam 2"

@@ -110,11 +110,14 @@ def callbacks(args, folder):
 
 
 def hardware():
-    """What this process trains on, for a preset's metadata: Keras's devices of this backend
-    and the machine's CPU cores, e.g. {"devices": ["cpu:0"], "cpu_cores": 2}."""
+    """What this process trains on, for a preset's metadata: the devices the backend library
+    sees (`backend.devices`; keras.distribution.list_devices has no torch implementation) and
+    the machine's CPU cores, e.g. {"devices": ["cpu"], "cpu_cores": 2} on torch."""
     import keras
 
-    return {"devices": keras.distribution.list_devices(), "cpu_cores": os.cpu_count()}
+    from attention_zoo import backend
+
+    return {"devices": backend.devices(keras.config.backend()), "cpu_cores": os.cpu_count()}
 
 
 def csv_log_path(folder):
