@@ -186,7 +186,7 @@ def test_real_language_folder_with_scheduled_sampling_and_sequence_level_trainin
         "--epochs", "2", "--batch-size", "10", "--embed-dim", "16", "--max-length", "5",
         "--vocabulary-size", "200", "--beam-size", "1", "--heatmaps", "0",
         "--scheduled-sampling", "linear:0.25", "--sample-predictions",
-        "--sequence-level-epochs", "2", "--reward", "chrf",
+        "--sequence-level-epochs", "2", "--reward", "chrf", "--length-sorted-batches",
         "--output-dir", str(tmp_path), "--name", "model", "--json", *flags])
     model, results = recipe.RECIPE.run(args)
     assert results["test"]["pairs"] == len(given["test"])

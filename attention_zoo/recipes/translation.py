@@ -16,7 +16,7 @@ from attention_zoo.recipes import training
 from attention_zoo.recipes.runner import Recipe
 
 DATASETS = ("numbers-dates", "spa-eng", "tsv")
-# Batches are cut to their longest sentences, rounded up to this (data.translation_dataset).
+# --length-sorted-batches cuts batches to their longest sentences, rounded up to this.
 LENGTH_MULTIPLE = 8
 SAMPLES = 5
 
@@ -47,6 +47,11 @@ def make_parser(description, defaults):
     parser.add_argument("--vocabulary-size", type=int, default=8000)
     parser.add_argument("--dropout", type=float)
     parser.add_argument("--label-smoothing", type=float)
+    parser.add_argument("--length-sorted-batches", action="store_true",
+                        help="batch training pairs of similar length and cut every batch to "
+                        f"its longest sentences, rounded up to {LENGTH_MULTIPLE} (about 2x "
+                        "faster on real sentences; on numbers-dates it lowered the "
+                        "Transformer's exact match from 99.0 to 95.1 %%)")
     parser.add_argument("--select-by", choices=("last", "loss", "bleu"), default="last",
                         help="keep the last epoch's weights, or those of the epoch with the "
                         "lowest validation loss or the highest validation BLEU (greedy, "
@@ -113,11 +118,13 @@ class TranslationRecipe(Recipe):
     def datasets(self, args, splits, preprocessor):
         from attention_zoo import data
 
+        length_multiple = LENGTH_MULTIPLE if args.length_sorted_batches else None
+
         def pipeline(pairs, shuffle=False):
             return data.translation_dataset(pairs, preprocessor.source_tokenizer,
                                             preprocessor.target_tokenizer, args.max_length,
                                             args.batch_size, shuffle=shuffle, seed=args.seed,
-                                            length_multiple=LENGTH_MULTIPLE)
+                                            length_multiple=length_multiple)
 
         return pipeline(splits.train, shuffle=True), pipeline(splits.validation)
 
