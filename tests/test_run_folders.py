@@ -107,7 +107,8 @@ source, target = sys.argv[1], sys.argv[2]
 model = saving.load_model(source)
 config = saving.read_json(os.path.join(source, "metadata.json"))["training"]
 results = saving.read_json(os.path.join(source, "metrics.json"))
-type(model).save_weights = lambda *args: os.kill(os.getpid(), signal.SIGKILL)
+from keras.src.saving import saving_lib  # what presets.write_preset writes weights with
+saving_lib.save_weights_only = lambda *args, **kwargs: os.kill(os.getpid(), signal.SIGKILL)
 training.save_run(target, model, {**config, "epochs": 99}, results, {"loss": [1.0]}, {})
 """
 
