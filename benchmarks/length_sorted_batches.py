@@ -2,14 +2,15 @@
 
     python benchmarks/length_sorted_batches.py --backend tensorflow [--batches 60] [--json]
 
-The translation recipes batch pairs of similar length and cut each batch to its longest
-sentences rounded up to 8 (`data.translation_dataset(..., length_multiple=8)`). On the spa-eng
-training split (the seed-0 split of ../shared/data/spa-eng, tokenized with the shipped
-transformer-spa-eng preset's tokenizers) this counts, over one whole epoch, the sequence
-positions a train step computes with batches padded to `--max-length` and with cut batches,
-then trains a fresh model of the recipe's spa-eng size (`--embed-dim` 128, 4 heads,
-`--intermediate-dim` 512, 2 blocks) on `--batches` batches of each pipeline, alternating, and reports target tokens per
-second of each (the first batch of every new shape, which compiles, is not timed).
+With `--length-sorted-batches` the translation recipes batch pairs of similar length and cut
+each batch to its longest sentences rounded up to 8 (`data.translation_dataset(...,
+length_multiple=8)`). On the spa-eng training split (the seed-0 split of ../shared/data/spa-eng,
+tokenized with the shipped transformer-spa-eng preset's tokenizers) this counts, over one whole
+epoch, the sequence positions a train step computes with batches padded to `--max-length` and
+with cut batches, then trains a fresh model of the spa-eng preset's size (`--embed-dim` 128,
+4 heads, `--intermediate-dim` 512, 2 blocks) on `--batches` batches of each pipeline,
+alternating, and reports target tokens per second of each (the first batch of every new shape,
+which compiles, is not timed).
 One JSON line at the end (only that with --json).
 """
 
@@ -54,14 +55,15 @@ def positions(dataset):
 
 def train_rates(model, pipelines, batches):
     """Target tokens per second of each pipeline's train steps, alternating between them;
-    the first step of each new batch shape (a compile) is not timed."""
+    the first step of each new batch shape (a compile, whichever pipeline brings it) is not
+    timed."""
     seen = set()
     tokens, seconds = [0] * len(pipelines), [0.0] * len(pipelines)
     iterators = [pipeline.repeat().as_numpy_iterator() for pipeline in pipelines]
     for _ in range(batches):
         for index, iterator in enumerate(iterators):
             inputs, targets = next(iterator)
-            shape = (index, tuple(inputs[0].shape), tuple(targets.shape))
+            shape = (tuple(inputs[0].shape), tuple(targets.shape))
             started = time.perf_counter()
             model.train_on_batch(inputs, targets)
             if shape in seen:
