@@ -43,6 +43,9 @@ class BahdanauAttentionGRUCell(keras.layers.Layer):
         dropout, recurrent_dropout, seed: as in `keras.layers.GRUCell`.
         encoder_dim: last dimension of the encoder outputs; when not given, `initial_states()`
             sets it (before `keras.layers.RNN` builds the cell), and the config saves it.
+        return_context: when True, a step's output is the new hidden state joined with the
+            context it read, (batch, units + encoder_dim), for an output layer that sees both
+            (the "deep output" of Bahdanau et al.); the states are the same.
 
     States: `[hidden (batch, units), encoder_outputs flattened to (batch, k_len * dk), their
     attention projection flattened to (batch, k_len * attention_units), encoder_mask (batch,
@@ -52,7 +55,7 @@ class BahdanauAttentionGRUCell(keras.layers.Layer):
     """
 
     def __init__(self, units, attention_units=None, dropout=0.0, recurrent_dropout=0.0,
-                 seed=None, encoder_dim=None, **kwargs):
+                 seed=None, encoder_dim=None, return_context=False, **kwargs):
         super().__init__(**kwargs)
         check_positive_int("units", units)
         check_positive_int("attention_units", attention_units, optional=True)
@@ -62,6 +65,7 @@ class BahdanauAttentionGRUCell(keras.layers.Layer):
         self.recurrent_dropout = recurrent_dropout
         self.seed = seed
         self.encoder_dim = encoder_dim
+        self.return_context = return_context
         self.attention = AdditiveAttention(self.attention_units, dtype=self.dtype_policy,
                                            name="attention")
         # Flattened to rank 2: Keras RNN backends broadcast the step mask over rank-2 states.
@@ -72,7 +76,12 @@ class BahdanauAttentionGRUCell(keras.layers.Layer):
         # Keras RNN reads state_size only for shapes it builds itself; the encoder states
         # always come from initial_states().
         self.state_size = [units, 1, 1, 1]
-        self.output_size = units
+
+    @property
+    def output_size(self):
+        if self.return_context and self.encoder_dim is not None:
+            return self.units + self.encoder_dim
+        return self.units
 
     def build(self, inputs_shape):
         if self.encoder_dim is not None:
@@ -117,6 +126,8 @@ class BahdanauAttentionGRUCell(keras.layers.Layer):
         joined = ops.concatenate([inputs, ops.cast(context, inputs.dtype)], axis=-1)
         output, new_hidden = self.gru_cell(joined, [hidden], training=training)
         new_hidden = new_hidden[0] if isinstance(new_hidden, (list, tuple)) else new_hidden
+        if self.return_context:
+            output = ops.concatenate([output, ops.cast(context, output.dtype)], axis=-1)
         return output, [new_hidden, flat_outputs, flat_keys, encoder_mask], weights
 
     def call(self, inputs, states, training=None):
@@ -127,7 +138,7 @@ class BahdanauAttentionGRUCell(keras.layers.Layer):
         return {**super().get_config(), "units": self.units,
                 "attention_units": self.attention_units, "dropout": self.dropout,
                 "recurrent_dropout": self.recurrent_dropout, "seed": self.seed,
-                "encoder_dim": self.encoder_dim}
+                "encoder_dim": self.encoder_dim, "return_context": self.return_context}
 
 
 @keras.saving.register_keras_serializable(package="attention_zoo")
@@ -136,20 +147,25 @@ class BahdanauAttentionDecoder(keras.layers.Layer):
 
     Call: `decoder(inputs, encoder_outputs, encoder_outputs_mask=None, initial_hidden=None,
     inputs_mask=None, training=None)` with inputs (batch, length, d) -> (batch, length,
-    units). The padding masks default to the Keras masks of `inputs` and `encoder_outputs`
+    units), or (batch, length, units + encoder_dim) with `return_context=True` (each step's
+    hidden state and the context it read). The padding masks default to the Keras masks of `inputs` and `encoder_outputs`
     (Keras fills `<argument>_mask` for a layer called with several tensors), `initial_hidden`
     to zeros. Over padded target steps the state is kept and the output repeats the last real
-    step's. Arguments as in the cell; `decoder.cell` steps alone for decoding. (`mask=` is the
+    step's (zeros with `return_context`). Arguments as in the cell; `decoder.cell` steps alone for decoding. (`mask=` is the
     deprecated name of `inputs_mask=`.)
     """
 
     def __init__(self, units, attention_units=None, dropout=0.0, recurrent_dropout=0.0,
-                 seed=None, **kwargs):
+                 seed=None, return_context=False, **kwargs):
         super().__init__(**kwargs)
         self.cell = BahdanauAttentionGRUCell(units, attention_units, dropout, recurrent_dropout,
-                                             seed, dtype=self.dtype_policy, name="cell")
-        self.rnn = keras.layers.RNN(self.cell, return_sequences=True, dtype=self.dtype_policy,
-                                    name="rnn")
+                                             seed, return_context=return_context,
+                                             dtype=self.dtype_policy, name="cell")
+        # JAX's masked scan repeats the first state as the output of a padded step, which only
+        # holds while the output is the state: with the context joined, padded steps give zeros.
+        self.rnn = keras.layers.RNN(self.cell, return_sequences=True,
+                                    zero_output_for_mask=return_context,
+                                    dtype=self.dtype_policy, name="rnn")
         self.supports_masking = True
 
     def build(self, inputs_shape, encoder_outputs_shape):
@@ -166,13 +182,15 @@ class BahdanauAttentionDecoder(keras.layers.Layer):
         return self.rnn(inputs, initial_state=states, mask=inputs_mask, training=training)
 
     def compute_output_shape(self, inputs_shape, encoder_outputs_shape):
-        return tuple(inputs_shape[:-1]) + (self.cell.units,)
+        context_dim = encoder_outputs_shape[-1] if self.cell.return_context else 0
+        return tuple(inputs_shape[:-1]) + (self.cell.units + context_dim,)
 
     def get_config(self):
         cell = self.cell
         return {**super().get_config(), "units": cell.units,
                 "attention_units": cell.attention_units, "dropout": cell.dropout,
-                "recurrent_dropout": cell.recurrent_dropout, "seed": cell.seed}
+                "recurrent_dropout": cell.recurrent_dropout, "seed": cell.seed,
+                "return_context": cell.return_context}
 
 
 @keras.saving.register_keras_serializable(package="attention_zoo")

@@ -2,7 +2,9 @@
 
 Encoder: embedding, bidirectional GRU. Decoder: embedding, then `BahdanauAttentionDecoder`
 running a `BahdanauAttentionGRUCell` (the previous decoder state attends over every encoder
-output; the context joins the input embedding), dropout, logits. Trained with teacher forcing
+output; the context joins the input embedding), then the deep output of Bahdanau et al.
+(2015): the new state, the context and the input embedding through a tanh layer, dropout,
+logits. Trained with teacher forcing
 on ((encoder_tokens, decoder_inputs), targets); id 0 is padding on both sides.
 
 >>> import numpy as np
@@ -34,6 +36,10 @@ class Seq2SeqTranslator(Translator):
         embed_dim: embedding size of both sides.
         units: the decoder state size and the encoder's per direction.
         dropout: after the embeddings and before the logits.
+        deep_output: when True (the default), the logits read a tanh layer of `units` over the
+            decoder state, the attention context and the input embedding; when False, the
+            decoder state alone (the architecture before version 0.5, which configs without
+            this key load as).
         start_token_id, end_token_id, pad_token_id: the special target ids (padding must be 0).
         max_length: the most tokens `generate()` writes unless told otherwise.
     """
@@ -41,7 +47,7 @@ class Seq2SeqTranslator(Translator):
     varying_cache_keys = ("hidden",)  # what a decoding step writes; the rest stays as built
 
     def __init__(self, source_vocab_size, target_vocab_size, embed_dim=128, units=256,
-                 dropout=0.1, start_token_id=START_ID, end_token_id=END_ID,
+                 dropout=0.1, deep_output=True, start_token_id=START_ID, end_token_id=END_ID,
                  pad_token_id=PAD_ID, max_length=32, **kwargs):
         # === Layers ===
         self.source_embedding = keras.layers.Embedding(source_vocab_size, embed_dim,
@@ -53,28 +59,45 @@ class Seq2SeqTranslator(Translator):
         self.target_embedding = keras.layers.Embedding(target_vocab_size, embed_dim,
                                                        name="target_embedding")
         self.target_dropout = keras.layers.Dropout(dropout, name="target_dropout")
-        self.decoder = layers.BahdanauAttentionDecoder(units, name="decoder")
+        self.decoder = layers.BahdanauAttentionDecoder(units, return_context=deep_output,
+                                                       name="decoder")
+        self.deep_output_dense = (keras.layers.Dense(units, activation="tanh", name="deep_output")
+                                  if deep_output else None)
         self.output_dropout = keras.layers.Dropout(dropout, name="output_dropout")
         self.output_dense = keras.layers.Dense(target_vocab_size, name="logits", dtype="float32")
         # === Functional model ===
         encoder_tokens = keras.Input((None,), dtype="int32", name="encoder_tokens")
         decoder_inputs = keras.Input((None,), dtype="int32", name="decoder_inputs")
         encoder_outputs, mask, hidden = self.call_encoder(encoder_tokens)
-        y = self.target_dropout(self.target_embedding(decoder_inputs))
-        y = self.decoder(y, encoder_outputs, encoder_outputs_mask=mask, initial_hidden=hidden,
+        embedded = self.target_dropout(self.target_embedding(decoder_inputs))
+        y = self.decoder(embedded, encoder_outputs, encoder_outputs_mask=mask,
+                         initial_hidden=hidden,
                          inputs_mask=ops.not_equal(decoder_inputs, pad_token_id))
-        logits = self.output_dense(self.output_dropout(y))
+        logits = self.output_dense(self.output_dropout(self._output_features(y, embedded)))
         super().__init__(inputs=[encoder_tokens, decoder_inputs], outputs=logits,
                          **{"name": "seq2seq_attention", **kwargs})
         # === Config ===
         self.source_vocab_size, self.target_vocab_size = source_vocab_size, target_vocab_size
         self.embed_dim, self.units, self.dropout = embed_dim, units, dropout
+        self.deep_output = deep_output
         self._set_generation_config(start_token_id, end_token_id, pad_token_id, max_length)
 
     def get_config(self):
         return {"name": self.name, "source_vocab_size": self.source_vocab_size,
                 "target_vocab_size": self.target_vocab_size, "embed_dim": self.embed_dim,
-                "units": self.units, "dropout": self.dropout, **self.generation_config()}
+                "units": self.units, "dropout": self.dropout, "deep_output": self.deep_output,
+                **self.generation_config()}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**{"deep_output": False, **config})  # saved before deep_output existed
+
+    def _output_features(self, decoder_outputs, embedded):
+        """What the logits layer reads (before dropout): the deep output of the decoder
+        outputs (state and context) and the input embedding, or the state alone."""
+        if self.deep_output_dense is None:
+            return decoder_outputs
+        return self.deep_output_dense(ops.concatenate([decoder_outputs, embedded], axis=-1))
 
     def call_encoder(self, encoder_tokens, training=None):
         """(encoder outputs (batch, source_length, 2 units), their padding mask, the decoder's
@@ -95,8 +118,10 @@ class Seq2SeqTranslator(Translator):
 
     def call_decoder_with_cache(self, tokens, cache, index):
         token = ops.take(ops.convert_to_tensor(tokens, "int32"), index - 1, axis=1)
-        hidden, (state, *_), _ = self.decoder.cell.step(self.target_embedding(token),
+        embedded = self.target_embedding(token)
+        output, (state, *_), _ = self.decoder.cell.step(embedded,
                                                         [cache["hidden"], *cache["source"]])
+        hidden = self._output_features(output, embedded)
         return self.output_dense(hidden), hidden, {**cache, "hidden": state}
 
     def scheduled_sampling_call(self, encoder_tokens, decoder_inputs, use_gold, noise=None,
@@ -124,7 +149,8 @@ class Seq2SeqTranslator(Translator):
             output, (new_state, *_), _ = self.decoder.cell.step(embedded, [state, *source],
                                                                 training=training)
             state = ops.where(inputs["real"][:, None], new_state, state)
-            logits = self.output_dense(output * inputs["output_kept"])
+            features = self._output_features(output, embedded)
+            logits = self.output_dense(features * inputs["output_kept"])
             return (state, logits), (state, logits)  # TensorFlow's scan wants ys like carry
 
         time_major = {key: ops.moveaxis(value, 1, 0) for key, value in steps.items()}
