@@ -103,3 +103,34 @@ def test_bad_encoder_outputs_raise():
         cell.initial_states(np.zeros((2, 3, 7), "float32"))
     with pytest.raises(ValueError, match="units must be a positive int"):
         BahdanauAttentionGRUCell(0)
+
+
+def test_return_context_joins_the_context_the_step_read(encoded):
+    encoder_outputs, encoder_mask, targets, hidden = encoded
+    cell = BahdanauAttentionGRUCell(UNITS, return_context=True)
+    states = cell.initial_states(encoder_outputs, encoder_mask, hidden)
+    output, new_states, _ = cell.step(targets[:, 0], states)
+    attention = cell.attention
+    context, _ = additive_attention(
+        hidden[:, None], encoder_outputs, encoder_outputs, numpy(attention.query_dense.kernel),
+        numpy(attention.key_dense.kernel), numpy(attention.score_vector), encoder_mask)
+    assert cell.output_size == UNITS + 10
+    np.testing.assert_allclose(numpy(output)[:, :UNITS], numpy(new_states[0]), atol=1e-6)
+    np.testing.assert_allclose(numpy(output)[:, UNITS:], context[:, 0], atol=1e-5)
+
+
+def test_decoder_with_context_equals_step_by_step_and_zeros_padded_steps(encoded):
+    encoder_outputs, encoder_mask, targets, hidden = encoded
+    decoder = BahdanauAttentionDecoder(UNITS, return_context=True)
+    target_mask = np.array([[True, True, True, False, False], [True] * 5])
+    outputs = numpy(decoder(targets, encoder_outputs, encoder_outputs_mask=encoder_mask,
+                            initial_hidden=hidden, inputs_mask=target_mask))
+    assert outputs.shape == (2, 5, UNITS + 10)
+    assert decoder.compute_output_shape((2, 5, 4), (2, 6, 10)) == (2, 5, UNITS + 10)
+    expected, _, _ = step_loop(decoder.cell, targets,
+                               decoder.cell.initial_states(encoder_outputs, encoder_mask, hidden))
+    np.testing.assert_allclose(outputs[1], expected[1], atol=1e-5)
+    np.testing.assert_allclose(outputs[0, :3], expected[0, :3], atol=1e-5)
+    np.testing.assert_allclose(outputs[0, 3:], 0.0)
+    config = decoder.get_config()
+    assert BahdanauAttentionDecoder.from_config(config).cell.return_context

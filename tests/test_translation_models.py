@@ -82,3 +82,35 @@ def test_translation_report():
     assert metrics.translation_report(["a b c d"], ["a b c d"])["bleu"] == 100.0
     with pytest.raises(ValueError, match="same length"):
         metrics.translation_report(["a"], [])
+
+
+def test_seq2seq_deep_output_reads_state_context_and_embedding(rng):
+    from attention_zoo.models import Seq2SeqTranslator
+
+    model = Seq2SeqTranslator(20, 30, embed_dim=8, units=16, dropout=0.0)
+    source, target = np.array([[5, 6, 7, 0]]), np.array([[2, 9, 4]])
+    cache = model.build_cache(source)
+    states = [cache["hidden"], *cache["source"]]
+    embedded = numpy(model.target_embedding(target))
+    expected = []
+    for t in range(3):
+        output, states, _ = model.decoder.cell.step(embedded[:, t], states)
+        features = np.concatenate([numpy(output), embedded[:, t]], -1)  # state, context, input
+        kernel, bias = (numpy(w) for w in model.deep_output_dense.weights)
+        kernel_out, bias_out = (numpy(w) for w in model.output_dense.weights)
+        expected.append(np.tanh(features @ kernel + bias) @ kernel_out + bias_out)
+    assert features.shape[-1] == 16 + 2 * 16 + 8
+    np.testing.assert_allclose(model.predict([source, target], verbose=0),
+                               np.stack(expected, 1), atol=1e-4)
+
+
+def test_seq2seq_config_saved_before_deep_output_loads_the_old_architecture():
+    from attention_zoo.models import Seq2SeqTranslator
+
+    config = Seq2SeqTranslator(20, 30, embed_dim=8, units=16).get_config()
+    assert config["deep_output"] is True
+    del config["deep_output"]
+    old = Seq2SeqTranslator.from_config(config)
+    assert old.deep_output_dense is None
+    assert old.count_params() == Seq2SeqTranslator(20, 30, embed_dim=8, units=16,
+                                                   deep_output=False).count_params()
