@@ -7,16 +7,22 @@ Prints progress, test BLEU/chrF/exact match and sample translations, then one JS
 results (only that with --json). Files: see `attention_zoo.recipes.translation`.
 """
 
+import argparse
+
 from attention_zoo.recipes import translation
 
 NAME = "seq2seq"
 DEFAULTS = {"epochs": 6, "batch_size": 128, "embed_dim": 64, "units": 128, "max_length": 32,
-            "dropout": 0.1, "label_smoothing": 0.0, "beam_size": 1, "learning_rate": 1e-2}
+            "dropout": 0.1, "label_smoothing": 0.0, "beam_size": 1, "learning_rate": 1e-2,
+            "deep_output": True}
 
 
 def parse_args(argv=None):
     parser = translation.make_parser(__doc__.splitlines()[0], DEFAULTS)
     parser.add_argument("--units", type=int, help="GRU units (encoder per direction, decoder)")
+    parser.add_argument("--deep-output", action=argparse.BooleanOptionalAction,
+                        help="logits from a tanh layer over the decoder state, the attention "
+                        "context and the input embedding (--no-deep-output: the state alone)")
     parser.add_argument("--learning-rate", type=float,
                         help="peak learning rate, decayed to 0 over the epochs (cosine)")
     return parser.parse_args(argv)
@@ -31,7 +37,8 @@ class Seq2SeqRecipe(translation.TranslationRecipe):
 
         return Seq2SeqTranslator(source_vocab_size, target_vocab_size,
                                  embed_dim=args.embed_dim, units=args.units,
-                                 dropout=args.dropout, max_length=args.max_length)
+                                 dropout=args.dropout, deep_output=args.deep_output,
+                                 max_length=args.max_length)
 
     def optimizer(self, args, steps_per_epoch):
         import keras
