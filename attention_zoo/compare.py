@@ -49,7 +49,7 @@ def build_workload(name):
 
     if name == "seq2seq":
         return models.Seq2SeqTranslator(VOCABULARY, VOCABULARY, embed_dim=64, units=128,
-                                        dropout=0.0, deep_output=False)
+                                        dropout=0.0)
     if name == "classifier":
         return models.AttentionClassifier(VOCABULARY, 2, embed_dim=64, num_heads=4,
                                           intermediate_dim=128, dropout=0.0)

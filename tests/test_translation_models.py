@@ -87,7 +87,7 @@ def test_translation_report():
 def test_seq2seq_deep_output_reads_state_context_and_embedding(rng):
     from attention_zoo.models import Seq2SeqTranslator
 
-    model = Seq2SeqTranslator(20, 30, embed_dim=8, units=16, dropout=0.0)
+    model = Seq2SeqTranslator(20, 30, embed_dim=8, units=16, dropout=0.0, deep_output=True)
     source, target = np.array([[5, 6, 7, 0]]), np.array([[2, 9, 4]])
     cache = model.build_cache(source)
     states = [cache["hidden"], *cache["source"]]
@@ -104,13 +104,11 @@ def test_seq2seq_deep_output_reads_state_context_and_embedding(rng):
                                np.stack(expected, 1), atol=1e-4)
 
 
-def test_seq2seq_config_saved_before_deep_output_loads_the_old_architecture():
+def test_seq2seq_deep_output_is_an_option_in_the_config():
     from attention_zoo.models import Seq2SeqTranslator
 
-    config = Seq2SeqTranslator(20, 30, embed_dim=8, units=16).get_config()
-    assert config["deep_output"] is True
-    del config["deep_output"]
-    old = Seq2SeqTranslator.from_config(config)
-    assert old.deep_output_dense is None
-    assert old.count_params() == Seq2SeqTranslator(20, 30, embed_dim=8, units=16,
-                                                   deep_output=False).count_params()
+    plain = Seq2SeqTranslator(20, 30, embed_dim=8, units=16)
+    deep = Seq2SeqTranslator.from_config(
+        Seq2SeqTranslator(20, 30, embed_dim=8, units=16, deep_output=True).get_config())
+    assert plain.deep_output_dense is None and deep.deep_output is True
+    assert deep.count_params() - plain.count_params() == (16 + 2 * 16 + 8) * 16 + 16

@@ -50,7 +50,7 @@ def _same_class(model, flags):
     if recipe == "seq2seq":
         return Seq2SeqTranslator(*vocabulary, embed_dim=flags["embed_dim"],
                                  units=flags["units"], dropout=flags["dropout"],
-                                 deep_output=False, max_length=flags["max_length"])
+                                 max_length=flags["max_length"])
     if recipe == "sentiment_classifier":
         return AttentionClassifier(
             vocabulary[0], model.outputs[0].shape[-1], encoder=flags["model"],

@@ -2,9 +2,9 @@
 
 Encoder: embedding, bidirectional GRU. Decoder: embedding, then `BahdanauAttentionDecoder`
 running a `BahdanauAttentionGRUCell` (the previous decoder state attends over every encoder
-output; the context joins the input embedding), then the deep output of Bahdanau et al.
-(2015): the new state, the context and the input embedding through a tanh layer, dropout,
-logits. Trained with teacher forcing
+output; the context joins the input embedding), dropout, logits from the decoder state, or
+with `deep_output=True` from the deep output of Bahdanau et al. (2015): the new state, the
+context and the input embedding through a tanh layer. Trained with teacher forcing
 on ((encoder_tokens, decoder_inputs), targets); id 0 is padding on both sides.
 
 >>> import numpy as np
@@ -36,10 +36,9 @@ class Seq2SeqTranslator(Translator):
         embed_dim: embedding size of both sides.
         units: the decoder state size and the encoder's per direction.
         dropout: after the embeddings and before the logits.
-        deep_output: when True (the default), the logits read a tanh layer of `units` over the
-            decoder state, the attention context and the input embedding; when False, the
-            decoder state alone (the architecture before version 0.5, which configs without
-            this key load as).
+        deep_output: when True, the logits read a tanh layer of `units` over the decoder
+            state, the attention context and the input embedding; by default the decoder
+            state alone (the context has entered it through the GRU step).
         start_token_id, end_token_id, pad_token_id: the special target ids (padding must be 0).
         max_length: the most tokens `generate()` writes unless told otherwise.
     """
@@ -47,7 +46,7 @@ class Seq2SeqTranslator(Translator):
     varying_cache_keys = ("hidden",)  # what a decoding step writes; the rest stays as built
 
     def __init__(self, source_vocab_size, target_vocab_size, embed_dim=128, units=256,
-                 dropout=0.1, deep_output=True, start_token_id=START_ID, end_token_id=END_ID,
+                 dropout=0.1, deep_output=False, start_token_id=START_ID, end_token_id=END_ID,
                  pad_token_id=PAD_ID, max_length=32, **kwargs):
         # === Layers ===
         self.source_embedding = keras.layers.Embedding(source_vocab_size, embed_dim,
@@ -87,10 +86,6 @@ class Seq2SeqTranslator(Translator):
                 "target_vocab_size": self.target_vocab_size, "embed_dim": self.embed_dim,
                 "units": self.units, "dropout": self.dropout, "deep_output": self.deep_output,
                 **self.generation_config()}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**{"deep_output": False, **config})  # saved before deep_output existed
 
     def _output_features(self, decoder_outputs, embedded):
         """What the logits layer reads (before dropout): the deep output of the decoder

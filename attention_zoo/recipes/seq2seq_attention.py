@@ -14,7 +14,7 @@ from attention_zoo.recipes import translation
 NAME = "seq2seq"
 DEFAULTS = {"epochs": 6, "batch_size": 128, "embed_dim": 64, "units": 128, "max_length": 32,
             "dropout": 0.1, "label_smoothing": 0.0, "beam_size": 1, "learning_rate": 1e-2,
-            "deep_output": True}
+            "deep_output": False}
 
 
 def parse_args(argv=None):
