@@ -50,9 +50,9 @@ def translation_dataset(pairs, source_tokenizer, target_tokenizer, sequence_leng
 
     sources, targets = zip(*pairs)
     examples = tf.data.Dataset.from_tensor_slices((list(sources), list(targets)))
-    dataset = _batched(examples, pack, batch_size, shuffle, seed,
-                       length if length_multiple else None)
-    return dataset.map(trim).prefetch(AUTOTUNE) if length_multiple else dataset
+    if length_multiple:
+        return _batched(examples, pack, batch_size, shuffle, seed, length, per_batch=trim)
+    return _batched(examples, pack, batch_size, shuffle, seed)
 
 
 def classification_dataset(examples, tokenizer, sequence_length, batch_size, shuffle=False,
@@ -69,16 +69,21 @@ def classification_dataset(examples, tokenizer, sequence_length, batch_size, shu
     return _batched(dataset, pack, batch_size, shuffle, seed)
 
 
-def _batched(examples, pack, batch_size, shuffle, seed, length=None):
+def _batched(examples, pack, batch_size, shuffle, seed, length=None, per_batch=None):
     """Tokenizes once (in large batches, then cached), shuffles examples each epoch (with
-    `length`, into batches of similar `length(*example)`), batches, prefetches."""
+    `length`, into batches of similar `length(*example)`), batches, maps `per_batch` over the
+    batches, prefetches."""
     dataset = examples.batch(1024).map(pack, num_parallel_calls=AUTOTUNE).unbatch()
     dataset = _counted(dataset, len(examples)).cache()
     if shuffle:
         dataset = dataset.shuffle(len(examples), seed=seed, reshuffle_each_iteration=True)
-        if length is not None:
-            return _length_sorted(dataset, length, batch_size, len(examples), seed)
-    return dataset.batch(batch_size).prefetch(AUTOTUNE)
+    if shuffle and length is not None:
+        dataset = _length_sorted(dataset, length, batch_size, len(examples), seed)
+    else:
+        dataset = dataset.batch(batch_size)
+    if per_batch is not None:
+        dataset = dataset.map(per_batch)
+    return dataset.prefetch(AUTOTUNE)
 
 
 WINDOW_BATCHES = 64
