@@ -148,11 +148,12 @@ class BahdanauAttentionDecoder(keras.layers.Layer):
     Call: `decoder(inputs, encoder_outputs, encoder_outputs_mask=None, initial_hidden=None,
     inputs_mask=None, training=None)` with inputs (batch, length, d) -> (batch, length,
     units), or (batch, length, units + encoder_dim) with `return_context=True` (each step's
-    hidden state and the context it read). The padding masks default to the Keras masks of `inputs` and `encoder_outputs`
-    (Keras fills `<argument>_mask` for a layer called with several tensors), `initial_hidden`
-    to zeros. Over padded target steps the state is kept and the output repeats the last real
-    step's (zeros with `return_context`). Arguments as in the cell; `decoder.cell` steps alone for decoding. (`mask=` is the
-    deprecated name of `inputs_mask=`.)
+    hidden state and the context it read). The padding masks default to the Keras masks of
+    `inputs` and `encoder_outputs` (Keras fills `<argument>_mask` for a layer called with
+    several tensors), `initial_hidden` to zeros. Over padded target steps the state is kept and
+    the output repeats the last real step's (zeros with `return_context`). Arguments as in the
+    cell; `decoder.cell` steps alone for decoding. (`mask=` is the deprecated name of
+    `inputs_mask=`.)
     """
 
     def __init__(self, units, attention_units=None, dropout=0.0, recurrent_dropout=0.0,
