@@ -31,8 +31,9 @@ def test_malformed_schedules_are_refused_with_what_they_read(text):
 
 def tiny(kind):
     keras.utils.set_random_seed(1)
-    if kind == "seq2seq":
-        return Seq2SeqTranslator(20, 30, embed_dim=8, units=16, dropout=0.0)
+    if kind in ("seq2seq", "seq2seq-deep-output"):
+        return Seq2SeqTranslator(20, 30, embed_dim=8, units=16, dropout=0.0,
+                                 deep_output=kind == "seq2seq-deep-output")
     return TransformerTranslator(20, 30, embed_dim=16, num_heads=2, intermediate_dim=32,
                                  num_blocks=1, dropout=0.0)
 
@@ -57,7 +58,7 @@ def past_first_step(trainer):
     return trainer
 
 
-@pytest.mark.parametrize("kind", ["seq2seq", "transformer"])
+@pytest.mark.parametrize("kind", ["seq2seq", "seq2seq-deep-output", "transformer"])
 def test_at_gold_probability_one_a_step_equals_a_teacher_forced_step(kind):
     source, inputs, targets = batch(np.random.default_rng(0))
     teacher_forced, scheduled = tiny(kind), tiny(kind)

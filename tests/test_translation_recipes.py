@@ -13,7 +13,7 @@ from attention_zoo.models import Seq2SeqTranslator, Translator, preprocessing
 from attention_zoo.recipes import seq2seq_attention, transformer_translation, translation
 from helpers import BACKEND, numpy, reversal_exact_match
 
-RECIPES = {"seq2seq": (seq2seq_attention, ["--units", "24"]),
+RECIPES = {"seq2seq": (seq2seq_attention, ["--units", "24", "--deep-output"]),
            "transformer": (transformer_translation, [
                "--num-heads", "2", "--intermediate-dim", "32", "--num-blocks", "1",
                "--warmup-steps", "10", "--tie-embeddings"])}
