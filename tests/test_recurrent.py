@@ -27,6 +27,14 @@ def step_loop(cell, targets, states):
     return np.stack(outputs, 1), states, np.stack(all_weights, 1)
 
 
+def reference_attention(cell, hidden, encoder_outputs, encoder_mask):
+    """(context, weights) of the cell's attention with `hidden` as query, in numpy."""
+    attention = cell.attention
+    return additive_attention(
+        hidden[:, None], encoder_outputs, encoder_outputs, numpy(attention.query_dense.kernel),
+        numpy(attention.key_dense.kernel), numpy(attention.score_vector), encoder_mask)
+
+
 def test_rnn_teacher_forcing_equals_step_by_step(encoded):
     encoder_outputs, encoder_mask, targets, hidden = encoded
     cell = BahdanauAttentionGRUCell(UNITS)
@@ -45,10 +53,7 @@ def test_step_attends_with_previous_hidden_state_then_runs_gru(encoded):
     cell = BahdanauAttentionGRUCell(UNITS, attention_units=5)
     states = cell.initial_states(encoder_outputs, encoder_mask, hidden)
     output, _, weights = cell.step(targets[:, 0], states)
-    attention = cell.attention
-    context, expected_weights = additive_attention(
-        hidden[:, None], encoder_outputs, encoder_outputs, numpy(attention.query_dense.kernel),
-        numpy(attention.key_dense.kernel), numpy(attention.score_vector), encoder_mask)
+    context, expected_weights = reference_attention(cell, hidden, encoder_outputs, encoder_mask)
     np.testing.assert_allclose(numpy(weights), expected_weights[:, 0], atol=1e-6)
     gru = keras.layers.GRUCell(UNITS)
     gru.build((None, 14))
@@ -110,10 +115,7 @@ def test_return_context_joins_the_context_the_step_read(encoded):
     cell = BahdanauAttentionGRUCell(UNITS, return_context=True)
     states = cell.initial_states(encoder_outputs, encoder_mask, hidden)
     output, new_states, _ = cell.step(targets[:, 0], states)
-    attention = cell.attention
-    context, _ = additive_attention(
-        hidden[:, None], encoder_outputs, encoder_outputs, numpy(attention.query_dense.kernel),
-        numpy(attention.key_dense.kernel), numpy(attention.score_vector), encoder_mask)
+    context, _ = reference_attention(cell, hidden, encoder_outputs, encoder_mask)
     assert cell.output_size == UNITS + 10
     np.testing.assert_allclose(numpy(output)[:, :UNITS], numpy(new_states[0]), atol=1e-6)
     np.testing.assert_allclose(numpy(output)[:, UNITS:], context[:, 0], atol=1e-5)
