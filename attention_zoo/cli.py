@@ -3,6 +3,8 @@
     attention-zoo info [--backend B] [--json]       backends, versions and devices
     attention-zoo train RECIPE [recipe flags]       runs a recipe: transformer, seq2seq or
                                                     sentiment (see its --help)
+    attention-zoo pretrain [pretrain flags]        pretrains the sentiment encoder as a masked
+                                                    language model on unlabelled text
     attention-zoo translate --model PRESET "text"... (or --input FILE, or stdin)
                                                     translates, one line per text
     attention-zoo classify --model PRESET "text"...  labels texts, one line per text
@@ -50,6 +52,8 @@ def _train(args):
 OWN_FLAGS = {
     "compare": ("attention_zoo.compare", "the same models on every backend, in one table"),
     "export": ("attention_zoo.export", "a saved model as a TF SavedModel or ONNX file"),
+    "pretrain": ("attention_zoo.recipes.pretraining",
+                 "a text encoder pretrained as a masked language model (see its --help)"),
 }
 
 

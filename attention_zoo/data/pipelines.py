@@ -10,6 +10,8 @@
 ((2, 6), (2, 6), (2, 6))
 """
 
+import math
+
 import keras_hub
 import tensorflow as tf
 
@@ -67,6 +69,30 @@ def classification_dataset(examples, tokenizer, sequence_length, batch_size, shu
     texts, labels = zip(*examples)
     dataset = tf.data.Dataset.from_tensor_slices((list(texts), tf.constant(labels, tf.int32)))
     return _batched(dataset, pack, batch_size, shuffle, seed)
+
+
+def masked_lm_dataset(texts, tokenizer, sequence_length, batch_size, mask_token_id,
+                      mask_rate=0.15, shuffle=False, seed=0):
+    """Batches of ({"tokens", "mask_positions"}, original ids at those positions, weights):
+    texts as `classification_dataset` packs them, with BERT's masking drawn anew for every
+    batch (keras_hub's MaskedLMMaskGenerator): each token is selected with probability
+    `mask_rate` (at most 1.25 * mask_rate * sequence_length per text; padding never), and a
+    selected one becomes `mask_token_id` (80 %), a random token (10 %) or stays (10 %). The
+    weights are 1 at selected positions and 0 where `mask_positions` is padded."""
+    packer = keras_hub.layers.StartEndPacker(sequence_length, pad_value=PAD_ID)
+    masker = keras_hub.layers.MaskedLMMaskGenerator(
+        tokenizer.vocabulary_size(), mask_rate, mask_token_id,
+        mask_selection_length=math.ceil(1.25 * mask_rate * sequence_length),
+        unselectable_token_ids=[PAD_ID])
+
+    def mask(tokens):
+        masked = masker(tokens)
+        inputs = {"tokens": masked["token_ids"], "mask_positions": masked["mask_positions"]}
+        return inputs, masked["mask_ids"], masked["mask_weights"]
+
+    examples = tf.data.Dataset.from_tensor_slices(list(texts))
+    return _batched(examples, lambda batch: packer(tokenizer(batch)), batch_size, shuffle, seed,
+                    per_batch=mask)
 
 
 def _batched(examples, pack, batch_size, shuffle, seed, length=None, per_batch=None):

@@ -15,6 +15,7 @@ from attention_zoo.saving import atomic_write_text
 
 RESERVED_TOKENS = ["[PAD]", "[UNK]", "[START]", "[END]"]
 PAD_ID, UNK_ID, START_ID, END_ID = range(4)
+MASK_TOKEN = "[MASK]"  # reserved after the others in masked-LM vocabularies (`extra_reserved`)
 # Pieces of up to 16 characters that occur at least twice: fast, and compounds such as
 # "siebenhundertneunundneunzig" become a few pieces instead of one piece per letter.
 LEARN_PARAMS = {"max_token_length": 16, "lower_thresh": 2}
@@ -25,9 +26,10 @@ _TIDY = [(re.compile(r" ([,.!?;:%)\]}])"), r"\1"),  # no space before closing pu
          (re.compile(r"(\d)([.:]) (?=\d)"), r"\1\2")]  # 03.03.2015, 2:30
 
 
-def build_tokenizer(texts, vocabulary_size, lowercase=False, verbose=1):
+def build_tokenizer(texts, vocabulary_size, lowercase=False, verbose=1, extra_reserved=()):
     """A WordPieceTokenizer whose vocabulary (at most `vocabulary_size` tokens, the reserved ones
-    first) is learned from `texts`. Accents are kept; `lowercase` folds case.
+    first, then `extra_reserved` such as MASK_TOKEN) is learned from `texts`. Accents are kept;
+    `lowercase` folds case.
 
     The vocabulary comes from tensorflow-text's WordPiece learner, the one that
     `keras_hub.tokenizers.compute_word_piece_vocabulary` wraps, called directly for its
@@ -44,7 +46,7 @@ def build_tokenizer(texts, vocabulary_size, lowercase=False, verbose=1):
               f"{len(texts)} texts...", flush=True)
     vocabulary = bert_vocab_from_dataset(
         tf.data.Dataset.from_tensor_slices(list(texts)).batch(1024), vocabulary_size,
-        RESERVED_TOKENS, bert_tokenizer_params={"lower_case": lowercase},
+        RESERVED_TOKENS + list(extra_reserved), bert_tokenizer_params={"lower_case": lowercase},
         learn_params=LEARN_PARAMS)
     if verbose:
         print(f"  {len(vocabulary)} tokens in {time.perf_counter() - started:.1f} s", flush=True)

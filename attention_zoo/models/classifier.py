@@ -17,20 +17,17 @@ from keras import ops
 from attention_zoo import layers
 from attention_zoo.layers.validation import check_token_ids
 from attention_zoo.models.preset_model import PresetModel
-
-ENCODERS = ("transformer", "bigru-attention")
+from attention_zoo.models.text_encoder import TextEncoder
 
 
 @keras.saving.register_keras_serializable(package="attention_zoo")
-class AttentionClassifier(PresetModel):
+class AttentionClassifier(TextEncoder, PresetModel):
     """Token ids (batch, length; 0 = padding) -> (batch, num_classes) logits.
 
-    "transformer" encoder: TokenAndPositionEmbedding, `num_blocks` TransformerEncoderBlocks
-    (masked multi-head self-attention; `attention_dropout` on their attention weights, 0 keeps
-    the fused kernel). "bigru-attention": Embedding, bidirectional GRU (`units` per direction).
-    Both: attention pooling (AdditiveAttention from a learned query over the sequence), dropout,
-    dense logits. With `bigram_buckets` > 0, a `BigramEmbedding` of that many hashed word-pair
-    rows is added to the token embedding, so attention sees "not good" apart from "good".
+    The encoder (`TextEncoder`: "transformer" or "bigru-attention", plus `bigram_buckets` hashed
+    word-pair rows so attention sees "not good" apart from "good"), then attention pooling
+    (AdditiveAttention from a learned query over the sequence), dropout, dense logits.
+    `from_pretrained_encoder` starts from the encoder of a `MaskedLanguageModel`.
     `temperature` divides the logits in the probabilities `predict_texts` reports (temperature
     scaling, fitted on validation data by the recipe); the logits and labels do not change.
     """
@@ -38,27 +35,9 @@ class AttentionClassifier(PresetModel):
     def __init__(self, vocab_size, num_classes, encoder="transformer", embed_dim=64,
                  num_heads=4, intermediate_dim=128, num_blocks=1, units=64, dropout=0.1,
                  attention_dropout=0.0, bigram_buckets=0, temperature=1.0, **kwargs):
-        if encoder not in ENCODERS:
-            raise ValueError(f"encoder must be one of {ENCODERS}; received {encoder!r}")
-        transformer = encoder == "transformer"
         # === Layers ===
-        self.embedding = (layers.TokenAndPositionEmbedding(vocab_size, embed_dim,
-                                                           name="embedding") if transformer else
-                          keras.layers.Embedding(vocab_size, embed_dim, mask_zero=True,
-                                                 name="embedding"))
-        self.bigram_embedding = (layers.BigramEmbedding(bigram_buckets, embed_dim,
-                                                        scale=transformer,
-                                                        name="bigram_embedding")
-                                 if bigram_buckets else None)
-        self.add_bigrams = keras.layers.Add(name="add_bigrams") if bigram_buckets else None
-        self.embedding_dropout = keras.layers.Dropout(dropout, name="embedding_dropout")
-        self.encoder_layers = (
-            [layers.TransformerEncoderBlock(num_heads, intermediate_dim, dropout=dropout,
-                                            attention_dropout=attention_dropout,
-                                            name=f"encoder_block_{i}")
-             for i in range(num_blocks)] if transformer else
-            [keras.layers.Bidirectional(keras.layers.GRU(units, return_sequences=True),
-                                        name="bigru")])
+        self._build_encoder(vocab_size, encoder, embed_dim, num_heads, intermediate_dim,
+                            num_blocks, units, dropout, attention_dropout, bigram_buckets)
         self.pooling = layers.AttentionPooling(embed_dim, name="pooling")
         self.pooled_dropout = keras.layers.Dropout(dropout, name="pooled_dropout")
         self.output_dense = keras.layers.Dense(num_classes, name="logits", dtype="float32")
@@ -76,15 +55,19 @@ class AttentionClassifier(PresetModel):
         self.bigram_buckets, self.temperature = bigram_buckets, temperature
         self._initialized = True
 
+    @classmethod
+    def from_pretrained_encoder(cls, pretrained, num_classes, dropout=0.1,
+                                attention_dropout=0.0):
+        """A classifier whose encoder is that of `pretrained` (a `MaskedLanguageModel`): its
+        configuration and weights; the attention pooling and the logits start fresh."""
+        model = cls(num_classes=num_classes, dropout=dropout,
+                    attention_dropout=attention_dropout, **pretrained.encoder_config())
+        model.load_encoder_weights(pretrained)
+        return model
+
     def _pool(self, tokens, training=None):
         """(pooled (batch, features), attention weights (batch, length))."""
-        x = self.embedding(tokens)
-        if self.bigram_embedding is not None:
-            x = self.add_bigrams([x, self.bigram_embedding(tokens)])
-        x = self.embedding_dropout(x, training=training)
-        for layer in self.encoder_layers:
-            x = layer(x, training=training)
-        return self.pooling(x, training=training)
+        return self.pooling(self._encode(tokens, training), training=training)
 
     def attention_weights(self, tokens):
         """Numpy (class probabilities (batch, classes), pooling weights (batch, length))."""

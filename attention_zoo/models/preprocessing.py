@@ -90,26 +90,24 @@ class TranslationPreprocessor:
         return cls(source, target, **config)
 
 
-class ClassificationPreprocessor:
-    """Texts -> token ids, class ids -> names.
+class TextPreprocessor:
+    """Texts -> token ids (what a `MaskedLanguageModel` reads).
 
     Args:
         tokenizer: a keras_hub WordPieceTokenizer (its `lowercase` is kept).
         sequence_length: the most tokens the model reads (longer texts are truncated).
-        class_names: the label of each class id.
     """
 
     ASSETS = ("vocabulary.txt",)
 
-    def __init__(self, tokenizer, sequence_length, class_names):
+    def __init__(self, tokenizer, sequence_length):
         self.tokenizer, self.sequence_length = tokenizer, sequence_length
-        self.class_names = list(class_names)
 
     def encode(self, texts):
         return encode(self.tokenizer, texts, self.sequence_length)
 
     def get_config(self):
-        return {"sequence_length": self.sequence_length, "class_names": self.class_names,
+        return {"sequence_length": self.sequence_length,
                 "lowercase": bool(self.tokenizer.lowercase)}
 
     def save_assets(self, folder):
@@ -123,5 +121,21 @@ class ClassificationPreprocessor:
         return cls(tokenizer, **config)
 
 
-PREPROCESSORS = {cls.__name__: cls for cls in (TranslationPreprocessor,
+class ClassificationPreprocessor(TextPreprocessor):
+    """Texts -> token ids, class ids -> names.
+
+    Args:
+        tokenizer, sequence_length: as `TextPreprocessor`'s.
+        class_names: the label of each class id.
+    """
+
+    def __init__(self, tokenizer, sequence_length, class_names):
+        super().__init__(tokenizer, sequence_length)
+        self.class_names = list(class_names)
+
+    def get_config(self):
+        return {**super().get_config(), "class_names": self.class_names}
+
+
+PREPROCESSORS = {cls.__name__: cls for cls in (TranslationPreprocessor, TextPreprocessor,
                                                ClassificationPreprocessor)}

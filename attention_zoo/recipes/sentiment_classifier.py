@@ -24,6 +24,11 @@ def parse_args(argv=None):
     parser.add_argument("--data", help="a local aclImdb folder, a folder of train/test TSVs, or "
                         "one label<TAB>text TSV (instead of downloading IMDB)")
     parser.add_argument("--model", choices=MODELS, default="transformer")
+    parser.add_argument("--encoder", metavar="PRESET",
+                        help="fine-tune a pretrained encoder (a preset of attention-zoo "
+                        "pretrain, with a --model encoder): its vocabulary and layer sizes "
+                        "replace --vocabulary-size, --embed-dim, --num-heads, "
+                        "--intermediate-dim, --num-blocks, --units and --bigram-buckets")
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--sequence-length", type=int, default=512)
@@ -39,6 +44,9 @@ def parse_args(argv=None):
     parser.add_argument("--dropout", type=float, default=0.2)
     parser.add_argument("--attention-dropout", type=float, default=0.0,
                         help="dropout on attention weights (0 keeps the fused attention kernel)")
+    parser.add_argument("--early-stopping", type=int, default=1, metavar="N",
+                        help="stop after N epochs without a better validation accuracy "
+                        "(0: never); the best epoch's weights are kept either way")
     parser.add_argument("--learning-rate", type=float, default=1e-3,
                         help="peak learning rate, decayed to 0 over the epochs (cosine)")
     parser.add_argument("--weight-decay", type=float, default=0.01, help="AdamW weight decay")
@@ -76,8 +84,9 @@ class SentimentRecipe(Recipe):
         from attention_zoo import data
         from attention_zoo.models import ClassificationPreprocessor
 
-        tokenizer = data.build_tokenizer([text for text, _ in splits.train],
-                                         args.vocabulary_size, lowercase=True, verbose=verbose)
+        tokenizer = (_pretrained(args).preprocessor.tokenizer if args.encoder else
+                     data.build_tokenizer([text for text, _ in splits.train],
+                                          args.vocabulary_size, lowercase=True, verbose=verbose))
         return ClassificationPreprocessor(tokenizer, args.sequence_length,
                                           _class_names(args, splits.class_names))
 
@@ -96,14 +105,7 @@ class SentimentRecipe(Recipe):
     def build_model(self, args, preprocessor, steps_per_epoch):
         import keras
 
-        from attention_zoo.models import AttentionClassifier
-
-        model = AttentionClassifier(
-            preprocessor.tokenizer.vocabulary_size(), len(preprocessor.class_names),
-            encoder=args.model, embed_dim=args.embed_dim, num_heads=args.num_heads,
-            intermediate_dim=args.intermediate_dim, num_blocks=args.num_blocks,
-            units=args.units, dropout=args.dropout, attention_dropout=args.attention_dropout,
-            bigram_buckets=args.bigram_buckets)
+        model = _classifier(args, preprocessor)
         schedule = keras.optimizers.schedules.CosineDecay(args.learning_rate,
                                                           args.epochs * steps_per_epoch)
         model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=args.weight_decay),
@@ -114,7 +116,8 @@ class SentimentRecipe(Recipe):
     def callbacks(self, args, splits, trainer):
         import keras
 
-        return [keras.callbacks.EarlyStopping("val_accuracy", patience=1,
+        return [keras.callbacks.EarlyStopping("val_accuracy",
+                                              patience=args.early_stopping or args.epochs,
                                               restore_best_weights=True)]
 
     def evaluate(self, model, args, splits, train_data, epoch_seconds):
@@ -162,6 +165,34 @@ RECIPE = SentimentRecipe()
 def main(argv=None):
     """Runs the recipe with command-line flags; returns its results."""
     return RECIPE.run(parse_args(argv))[1]
+
+
+def _classifier(args, preprocessor):
+    """A new AttentionClassifier of the flags, or of the --encoder preset."""
+    from attention_zoo.models import AttentionClassifier
+
+    num_classes = len(preprocessor.class_names)
+    if args.encoder:
+        return AttentionClassifier.from_pretrained_encoder(
+            _pretrained(args), num_classes, dropout=args.dropout,
+            attention_dropout=args.attention_dropout)
+    return AttentionClassifier(
+        preprocessor.tokenizer.vocabulary_size(), num_classes, encoder=args.model,
+        embed_dim=args.embed_dim, num_heads=args.num_heads,
+        intermediate_dim=args.intermediate_dim, num_blocks=args.num_blocks, units=args.units,
+        dropout=args.dropout, attention_dropout=args.attention_dropout,
+        bigram_buckets=args.bigram_buckets)
+
+
+def _pretrained(args):
+    """The MaskedLanguageModel of --encoder; its encoder must be the --model one."""
+    from attention_zoo.models import MaskedLanguageModel
+
+    pretrained = MaskedLanguageModel.from_preset(args.encoder)
+    if pretrained.encoder != args.model:
+        raise ValueError(f"--model must be the encoder of --encoder {args.encoder}, "
+                         f"{pretrained.encoder!r}; received --model {args.model}")
+    return pretrained
 
 
 def _class_names(args, found):
