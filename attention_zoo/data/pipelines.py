@@ -75,9 +75,9 @@ def masked_lm_dataset(texts, tokenizer, sequence_length, batch_size, mask_token_
                       mask_rate=0.15, shuffle=False, seed=0):
     """Batches of ({"tokens", "mask_positions"}, original ids at those positions, weights):
     texts as `classification_dataset` packs them, with BERT's masking drawn anew for every
-    batch (keras_hub's MaskedLMMaskGenerator): each token is selected with probability
-    `mask_rate` (at most 1.25 * mask_rate * sequence_length per text; padding never), and a
-    selected one becomes `mask_token_id` (80 %), a random token (10 %) or stays (10 %). The
+    batch (keras_hub's MaskedLMMaskGenerator): ceil(`mask_rate` * its tokens) positions of each
+    text are selected at random (at most 1.25 * mask_rate * sequence_length; padding never),
+    and a selected one becomes `mask_token_id` (80 %), a random token (10 %) or stays (10 %). The
     weights are 1 at selected positions and 0 where `mask_positions` is padded."""
     packer = keras_hub.layers.StartEndPacker(sequence_length, pad_value=PAD_ID)
     masker = keras_hub.layers.MaskedLMMaskGenerator(
