@@ -95,8 +95,12 @@ def evaluate(model, path, settings):
     translator (source<TAB>reference) or accuracy/macro F1/expected calibration error of a
     classifier (label<TAB>text)."""
     from attention_zoo import metrics
-    from attention_zoo.models import Translator
+    from attention_zoo.models import AttentionClassifier, Translator
 
+    if not isinstance(model, (Translator, AttentionClassifier)):
+        raise ValueError(f"model must be a translator or a classifier preset; received a "
+                         f"{type(model).__name__} (a pretrained encoder reports its masked-token "
+                         f"accuracy in its metadata.json)")
     rows = read_tsv(path, columns=2)
     if isinstance(model, Translator):
         translations = model.generate([source for source, _ in rows], **settings)

@@ -187,3 +187,15 @@ def test_fine_tuned_run_records_the_pretrained_sizes():
     assert flags["vocabulary_size"] == config.pop("vocab_size")
     assert {name: flags[name] for name in config if name != "encoder"} == {
         name: value for name, value in config.items() if name != "encoder"}
+
+
+def test_evaluate_refuses_a_pretrained_encoder(tmp_path, capsys):
+    from attention_zoo import cli
+
+    _, _, folder = pretraining_run()
+    (tmp_path / "labelled.tsv").write_text("1\tthe film was superb\n")
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["evaluate", "--model", str(folder), "--data", str(tmp_path / "labelled.tsv")])
+    assert exit_info.value.code == 2
+    assert ("evaluate: error: model must be a translator or a classifier preset; received a "
+            "MaskedLanguageModel") in capsys.readouterr().err
