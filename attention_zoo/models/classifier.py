@@ -47,12 +47,7 @@ class AttentionClassifier(TextEncoder, PresetModel):
         logits = self.output_dense(self.pooled_dropout(pooled))
         super().__init__(tokens, logits, **{"name": f"{encoder.replace('-', '_')}_classifier",
                                            **kwargs})
-        # === Config ===
-        self.vocab_size, self.num_classes, self.encoder = vocab_size, num_classes, encoder
-        self.embed_dim, self.num_heads = embed_dim, num_heads
-        self.intermediate_dim, self.num_blocks, self.units = intermediate_dim, num_blocks, units
-        self.dropout, self.attention_dropout = dropout, attention_dropout
-        self.bigram_buckets, self.temperature = bigram_buckets, temperature
+        self.num_classes, self.temperature = num_classes, temperature
         self._initialized = True
 
     @classmethod
@@ -102,10 +97,6 @@ class AttentionClassifier(TextEncoder, PresetModel):
                              for i in order]}
 
     def get_config(self):
-        return {"name": self.name, "vocab_size": self.vocab_size,
-                "num_classes": self.num_classes, "encoder": self.encoder,
-                "embed_dim": self.embed_dim, "num_heads": self.num_heads,
-                "intermediate_dim": self.intermediate_dim, "num_blocks": self.num_blocks,
-                "units": self.units, "dropout": self.dropout,
-                "attention_dropout": self.attention_dropout,
-                "bigram_buckets": self.bigram_buckets, "temperature": self.temperature}
+        return {"name": self.name, "num_classes": self.num_classes, "dropout": self.dropout,
+                "attention_dropout": self.attention_dropout, "temperature": self.temperature,
+                **self.encoder_config()}

@@ -54,12 +54,7 @@ class MaskedLanguageModel(TextEncoder, PresetModel):
         super().__init__({"tokens": tokens, "mask_positions": mask_positions},
                          self.float32_logits(logits),
                          **{"name": "masked_language_model", **kwargs})
-        # === Config ===
-        self.vocab_size, self.mask_token_id, self.encoder = vocab_size, mask_token_id, encoder
-        self.embed_dim, self.num_heads = embed_dim, num_heads
-        self.intermediate_dim, self.num_blocks, self.units = intermediate_dim, num_blocks, units
-        self.dropout, self.attention_dropout = dropout, attention_dropout
-        self.bigram_buckets = bigram_buckets
+        self.mask_token_id = mask_token_id
         self._initialized = True
 
     def get_config(self):

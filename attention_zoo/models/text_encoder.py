@@ -14,8 +14,8 @@ ENCODER_CONFIG = ("vocab_size", "encoder", "embed_dim", "num_heads", "intermedia
 
 
 class TextEncoder:
-    """Mixin of a `PresetModel`: `_build_encoder(...)` assigns the layers, `_encode(tokens)`
-    runs them: (batch, length) ids -> (batch, length, features), padding masked.
+    """Mixin of a `PresetModel`: `_build_encoder(...)` assigns the layers (and keeps its
+    arguments as attributes), `_encode(tokens)` runs them: (batch, length) ids -> (batch, length, features), padding masked.
 
     "transformer": TokenAndPositionEmbedding, `num_blocks` TransformerEncoderBlocks (masked
     multi-head self-attention; `attention_dropout` on their attention weights, 0 keeps the fused
@@ -28,6 +28,11 @@ class TextEncoder:
                        num_blocks, units, dropout, attention_dropout, bigram_buckets):
         if encoder not in ENCODERS:
             raise ValueError(f"encoder must be one of {ENCODERS}; received {encoder!r}")
+        self.vocab_size, self.encoder, self.embed_dim = vocab_size, encoder, embed_dim
+        self.num_heads, self.intermediate_dim, self.num_blocks = (num_heads, intermediate_dim,
+                                                                  num_blocks)
+        self.units, self.bigram_buckets = units, bigram_buckets
+        self.dropout, self.attention_dropout = dropout, attention_dropout
         transformer = encoder == "transformer"
         self.embedding = (layers.TokenAndPositionEmbedding(vocab_size, embed_dim,
                                                            name="embedding") if transformer else
