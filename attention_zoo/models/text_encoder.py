@@ -15,7 +15,8 @@ ENCODER_CONFIG = ("vocab_size", "encoder", "embed_dim", "num_heads", "intermedia
 
 class TextEncoder:
     """Mixin of a `PresetModel`: `_build_encoder(...)` assigns the layers (and keeps its
-    arguments as attributes), `_encode(tokens)` runs them: (batch, length) ids -> (batch, length, features), padding masked.
+    arguments as attributes), `_encode(tokens)` runs them: (batch, length) ids ->
+    (batch, length, features), padding masked.
 
     "transformer": TokenAndPositionEmbedding, `num_blocks` TransformerEncoderBlocks (masked
     multi-head self-attention; `attention_dropout` on their attention weights, 0 keeps the fused

@@ -15,9 +15,8 @@ training_curves.png. Prints progress, then one JSON line of results (only that w
 import argparse
 
 from attention_zoo import backend
-from attention_zoo.recipes import training
+from attention_zoo.recipes import sentiment_classifier, training
 from attention_zoo.recipes.runner import Recipe
-from attention_zoo.recipes.sentiment_classifier import MODELS
 
 
 def parse_args(argv=None):
@@ -25,18 +24,11 @@ def parse_args(argv=None):
     parser.add_argument("--backend", choices=backend.BACKENDS, default=backend.active())
     parser.add_argument("--data", help="a text file of one text per line (gzip allowed) or an "
                         "aclImdb folder (its train/unsup reviews); default: download IMDB")
-    parser.add_argument("--model", choices=MODELS, default="transformer")
+    sentiment_classifier.add_encoder_flags(parser)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--sequence-length", type=int, default=256,
                         help="tokens per text in pretraining (longer texts are cut)")
-    parser.add_argument("--vocabulary-size", type=int, default=20000)
-    parser.add_argument("--embed-dim", type=int, default=64)
-    parser.add_argument("--num-heads", type=int, default=4)
-    parser.add_argument("--intermediate-dim", type=int, default=128)
-    parser.add_argument("--num-blocks", type=int, default=1)
-    parser.add_argument("--units", type=int, default=64, help="GRU units per direction")
-    parser.add_argument("--bigram-buckets", type=int, default=32768)
     parser.add_argument("--dropout", type=float, default=0.1)
     parser.add_argument("--mask-rate", type=float, default=0.15,
                         help="the share of tokens the model predicts")
@@ -104,9 +96,7 @@ class PretrainingRecipe(Recipe):
             encoder=args.model, embed_dim=args.embed_dim, num_heads=args.num_heads,
             intermediate_dim=args.intermediate_dim, num_blocks=args.num_blocks,
             units=args.units, dropout=args.dropout, bigram_buckets=args.bigram_buckets)
-        schedule = keras.optimizers.schedules.CosineDecay(args.learning_rate,
-                                                          args.epochs * steps_per_epoch)
-        model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=args.weight_decay),
+        model.compile(optimizer=sentiment_classifier.adamw_cosine(args, steps_per_epoch),
                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                       weighted_metrics=["accuracy"])
         return model

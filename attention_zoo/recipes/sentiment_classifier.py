@@ -2,7 +2,8 @@
 
     python recipes/sentiment_classifier.py --backend jax --data ../shared/data/imdb
     attention-zoo train sentiment --model bigru-attention --epochs 2
-    attention-zoo train sentiment --encoder saved_models/pretrained-transformer  # attention-zoo pretrain
+    attention-zoo pretrain       # then fine-tune the pretrained encoder:
+    attention-zoo train sentiment --encoder saved_models/pretrained-transformer
 
 Saves into `--output-dir/<name>/` the model's preset (config.json, metadata.json,
 model.weights.h5, preprocessor.json, assets/vocabulary.txt), metrics.json and
@@ -25,7 +26,6 @@ def parse_args(argv=None):
     parser.add_argument("--dataset", choices=("imdb", "tsv"), default="imdb")
     parser.add_argument("--data", help="a local aclImdb folder, a folder of train/test TSVs, or "
                         "one label<TAB>text TSV (instead of downloading IMDB)")
-    parser.add_argument("--model", choices=MODELS, default="transformer")
     parser.add_argument("--encoder", metavar="PRESET",
                         help="fine-tune a pretrained encoder (a preset of attention-zoo "
                         "pretrain, with a --model encoder): its vocabulary and layer sizes "
@@ -35,15 +35,7 @@ def parse_args(argv=None):
                         help="default: from the training-set size (scaled_defaults)")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--sequence-length", type=int, default=512)
-    parser.add_argument("--vocabulary-size", type=int, default=20000)
-    parser.add_argument("--embed-dim", type=int, default=64)
-    parser.add_argument("--num-heads", type=int, default=4)
-    parser.add_argument("--intermediate-dim", type=int, default=128)
-    parser.add_argument("--num-blocks", type=int, default=1)
-    parser.add_argument("--units", type=int, default=64, help="GRU units per direction")
-    parser.add_argument("--bigram-buckets", type=int, default=32768,
-                        help="rows of the hashed word-pair embedding added to the token "
-                        "embedding (0: none)")
+    add_encoder_flags(parser)
     parser.add_argument("--dropout", type=float, default=0.2)
     parser.add_argument("--attention-dropout", type=float, default=0.0,
                         help="dropout on attention weights (0 keeps the fused attention kernel)")
@@ -69,6 +61,29 @@ def parse_args(argv=None):
     parser.add_argument("--json", action="store_true", help="print only the JSON line")
     training.add_flags(parser)
     return parser.parse_args(argv)
+
+
+def add_encoder_flags(parser):
+    """The flags of the encoder (`TextEncoder`) and its vocabulary, shared with pretraining."""
+    parser.add_argument("--model", choices=MODELS, default="transformer")
+    parser.add_argument("--vocabulary-size", type=int, default=20000)
+    parser.add_argument("--embed-dim", type=int, default=64)
+    parser.add_argument("--num-heads", type=int, default=4)
+    parser.add_argument("--intermediate-dim", type=int, default=128)
+    parser.add_argument("--num-blocks", type=int, default=1)
+    parser.add_argument("--units", type=int, default=64, help="GRU units per direction")
+    parser.add_argument("--bigram-buckets", type=int, default=32768,
+                        help="rows of the hashed word-pair embedding added to the token "
+                        "embedding (0: none)")
+
+
+def adamw_cosine(args, steps_per_epoch):
+    """AdamW (--weight-decay) with --learning-rate decayed to 0 over the epochs (cosine)."""
+    import keras
+
+    schedule = keras.optimizers.schedules.CosineDecay(args.learning_rate,
+                                                      args.epochs * steps_per_epoch)
+    return keras.optimizers.AdamW(schedule, weight_decay=args.weight_decay)
 
 
 class SentimentRecipe(Recipe):
@@ -118,9 +133,7 @@ class SentimentRecipe(Recipe):
         import keras
 
         model = _classifier(args, preprocessor)
-        schedule = keras.optimizers.schedules.CosineDecay(args.learning_rate,
-                                                          args.epochs * steps_per_epoch)
-        model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=args.weight_decay),
+        model.compile(optimizer=adamw_cosine(args, steps_per_epoch),
                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                       metrics=["accuracy"])
         return model
