@@ -17,7 +17,7 @@ import os
 import re
 
 from attention_zoo.data.files import decode_utf8, download, normalize_text, read_tsv
-from attention_zoo.data.splits import Splits, split_examples
+from attention_zoo.data.splits import Splits, first_training_examples, split_examples
 
 DATASETS = ("imdb", "tsv")
 IMDB_URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
@@ -39,13 +39,8 @@ def load_sentiment(dataset="imdb", data=None, validation_size=2500, test_size=25
     with `seed`. Without `data`, "imdb" downloads IMDB_URL. A header line is skipped with a
     warning; fewer than 2 classes, or sizes that leave a split empty, raise a ValueError.
     """
-    splits = _load(dataset, data, validation_size, test_size, seed, cache_dir)
-    if train_size is not None:
-        if not 0 < train_size <= len(splits.train):
-            raise ValueError(f"train_size must be in [1, {len(splits.train)}] (the training "
-                             f"examples there are); received train_size={train_size}")
-        splits.train = splits.train[:train_size]
-    return splits
+    return first_training_examples(_load(dataset, data, validation_size, test_size, seed,
+                                         cache_dir), train_size)
 
 
 def _load(dataset, data, validation_size, test_size, seed, cache_dir):

@@ -61,6 +61,17 @@ def split_examples(examples, validation_size, test_size, seed, minimum_test_size
     return Splits(train=rest[validation_size:], validation=rest[:validation_size], test=test)
 
 
+def first_training_examples(splits, train_size):
+    """`splits` with only the first `train_size` training examples (all with None); a size
+    outside [1, len(splits.train)] raises a ValueError."""
+    if train_size is not None:
+        if not 0 < train_size <= len(splits.train):
+            raise ValueError(f"train_size must be in [1, {len(splits.train)}] (the training "
+                             f"examples there are); received train_size={train_size}")
+        splits.train = splits.train[:train_size]
+    return splits
+
+
 def check_sizes(count, validation_size, test_size, minimum_test_size=1):
     """Raises ValueError unless the held-out sizes are at least 1 (test: `minimum_test_size`)
     and leave training examples of the `count`."""

@@ -16,7 +16,7 @@ import os
 
 from attention_zoo.data.files import decode_utf8, download, read_lines
 from attention_zoo.data.sentiment import IMDB_URL, clean_review
-from attention_zoo.data.splits import split_examples
+from attention_zoo.data.splits import first_training_examples, split_examples
 
 
 def load_unlabelled(data=None, validation_size=1000, test_size=1000, seed=0, train_size=None,
@@ -27,13 +27,8 @@ def load_unlabelled(data=None, validation_size=1000, test_size=1000, seed=0, tra
         data = os.path.join(download(IMDB_URL, "aclImdb_v1.tar.gz", cache_dir), "aclImdb")
     texts = _read_folder(data) if os.path.isdir(data) else read_lines(data)
     texts = [clean_review(text) for text in texts if text.strip()]
-    splits = split_examples(texts, validation_size, test_size, seed)
-    if train_size is not None:
-        if not 0 < train_size <= len(splits.train):
-            raise ValueError(f"train_size must be in [1, {len(splits.train)}] (the training "
-                             f"texts there are); received train_size={train_size}")
-        splits.train = splits.train[:train_size]
-    return splits
+    return first_training_examples(split_examples(texts, validation_size, test_size, seed),
+                                   train_size)
 
 
 def _read_folder(folder):

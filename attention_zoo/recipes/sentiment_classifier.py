@@ -109,7 +109,13 @@ class SentimentRecipe(Recipe):
         from attention_zoo.models import ClassificationPreprocessor
 
         if args.encoder:
-            tokenizer = _pretrained(args).preprocessor.tokenizer
+            pretrained = _pretrained(args)
+            tokenizer = pretrained.preprocessor.tokenizer
+            # the preset's sizes replace those flags, so the recorded flags say what was trained
+            config = pretrained.encoder_config()
+            args.vocabulary_size = config.pop("vocab_size")
+            vars(args).update({name: value for name, value in config.items()
+                               if name != "encoder"})
         else:
             tokenizer = data.build_tokenizer([text for text, _ in splits.train],
                                              args.vocabulary_size, lowercase=True,
@@ -235,10 +241,6 @@ def _pretrained(args):
     if pretrained.encoder != args.model:
         raise ValueError(f"--model must be the encoder of --encoder {args.encoder}, "
                          f"{pretrained.encoder!r}; received --model {args.model}")
-    # the preset's sizes replace those flags, so the run's recorded flags say what was trained
-    config = pretrained.encoder_config()
-    args.vocabulary_size = config.pop("vocab_size")
-    vars(args).update({name: value for name, value in config.items() if name != "encoder"})
     return pretrained
 
 
