@@ -16,8 +16,9 @@ def median_seconds(fn, steps, warmup=3):
 
 
 def compiled(keras, fn):
-    """`fn` compiled the way each backend compiles a decoding loop (torch runs it eagerly:
-    torch.compile of the whole loop takes minutes on a CPU)."""
+    """`fn` compiled the way each backend compiles a decoding loop (torch runs it eagerly,
+    without autograd: torch.compile of the whole loop takes minutes on a CPU, and an eager loop
+    under autograd keeps every step's activations alive)."""
     if keras.backend.backend() == "jax":
         import jax
 
@@ -26,7 +27,15 @@ def compiled(keras, fn):
         import tensorflow as tf
 
         return tf.function(fn, jit_compile=True)
-    return fn
+    import torch
+
+    return torch.no_grad()(fn)
+
+
+def peak_memory(backend):
+    """The run's peak memory as JSON fields: MiB and what was measured (device or process)."""
+    megabytes, kind = backend.peak_memory_mb()
+    return {"peak_memory_mb": round(megabytes), "memory_kind": kind}
 
 
 def header(name, args, keras, backend):

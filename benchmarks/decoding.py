@@ -7,7 +7,7 @@ cross-attention over a fixed encoder output, output logits) decodes `--tokens` t
 `attention_zoo.decoding` greedy and beam search, stepping either with the key/value caches (one
 position of work per step) or by running the blocks over the whole fixed-length prefix and
 reading the last position (what the keras.io translation examples do). Each search is compiled
-(jax.jit, tf.function with XLA; eager on torch) and checked to give the same tokens both ways.
+(jax.jit, tf.function with XLA; eager on torch, without autograd) and checked to give the same tokens both ways.
 `speedup` = prefix time / cached time (target >= 5). Prints human-readable lines, then one JSON
 line (only that with --json).
 """
@@ -21,7 +21,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from attention_zoo import backend  # noqa: E402
-from common import compiled, header, median_seconds  # noqa: E402
+from common import compiled, header, median_seconds, peak_memory  # noqa: E402
 
 START = 1
 
@@ -134,13 +134,16 @@ def main(argv=None):
     from attention_zoo import decoding, layers
 
     keras.config.set_dtype_policy(args.dtype_policy)
-    results = {**header("decoding", args, keras, backend), **decode_times(keras, layers, decoding, args)}
+    results = {**header("decoding", args, keras, backend), **decode_times(keras, layers, decoding, args),
+               **peak_memory(backend)}
     if not args.json:
         for kind in ("greedy", "beam"):
             r = results[kind]
             print(f"[{args.backend}] {kind}: cached {r['cached_ms']} ms, whole prefix "
                   f"{r['prefix_ms']} ms, speedup {r['speedup']}x, tokens agree "
                   f"{r['tokens_agree']:.2%}")
+        print(f"[{args.backend}] peak memory {results['peak_memory_mb']} MiB "
+              f"({results['memory_kind']})")
     print(json.dumps(results))
 
 
