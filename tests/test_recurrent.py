@@ -136,3 +136,28 @@ def test_decoder_with_context_equals_step_by_step_and_zeros_padded_steps(encoded
     np.testing.assert_allclose(outputs[0, 3:], 0.0)
     config = decoder.get_config()
     assert BahdanauAttentionDecoder.from_config(config).cell.return_context
+
+
+@pytest.mark.parametrize("return_context", [False, True])
+def test_steps_on_weights_equal_the_layer_calls(encoded, monkeypatch, return_context):
+    """The torch path (plain ops on the weights, one loop) against the attention and GRU layer
+    calls inside keras.layers.RNN, forced either way on every backend: outputs, padded steps
+    and input gradients."""
+    encoder_outputs, encoder_mask, targets, hidden = encoded
+    decoder = BahdanauAttentionDecoder(UNITS, return_context=return_context)
+    target_mask = np.array([[True, True, True, False, False], [True] * 5])
+
+    def decode(on_weights):
+        monkeypatch.setattr(decoder.cell, "runs_on_weights", lambda training=None: on_weights)
+        call = lambda enc, tgt: decoder(tgt, enc, encoder_outputs_mask=encoder_mask,  # noqa: E731
+                                        initial_hidden=hidden, inputs_mask=target_mask)
+        return numpy(call(encoder_outputs, targets)), input_gradients(call, encoder_outputs,
+                                                                      targets)
+
+    (fast, fast_grads), (layers, layer_grads) = decode(True), decode(False)
+    np.testing.assert_allclose(fast, layers, atol=1e-5)
+    for fast_grad, layer_grad in zip(fast_grads, layer_grads):
+        np.testing.assert_allclose(fast_grad, layer_grad, atol=1e-5)
+    monkeypatch.undo()
+    assert decoder.cell.runs_on_weights() == (keras.config.backend() == "torch")
+    assert not BahdanauAttentionGRUCell(UNITS, dropout=0.1).runs_on_weights(training=True)

@@ -4,6 +4,7 @@ from attention_zoo.layers import masking
 from attention_zoo.layers.additive import AdditiveAttention
 from attention_zoo.layers.bigram import BigramEmbedding, bigram_buckets
 from attention_zoo.layers.dot_product import ScaledDotProductAttention, scaled_dot_product_attention
+from attention_zoo.layers.fused_gru import FusedGRU
 from attention_zoo.layers.multi_head import MultiHeadAttention
 from attention_zoo.layers.pooling import AttentionPooling
 from attention_zoo.layers.recurrent import BahdanauAttentionDecoder, BahdanauAttentionGRUCell
@@ -23,6 +24,7 @@ __all__ = [
     "BahdanauAttentionGRUCell",
     "BigramEmbedding",
     "FeedForward",
+    "FusedGRU",
     "MultiHeadAttention",
     "ScaledDotProductAttention",
     "SinusoidalPositionalEncoding",

@@ -29,6 +29,7 @@ builds the states inside its own call.
 import keras
 from keras import ops
 
+from attention_zoo.layers import masking
 from attention_zoo.layers.additive import AdditiveAttention
 from attention_zoo.layers.validation import check_positive_int, renamed_keywords
 
@@ -120,15 +121,64 @@ class BahdanauAttentionGRUCell(keras.layers.Layer):
         batch = ops.shape(flat_outputs)[0]
         encoder_outputs = ops.reshape(flat_outputs, (batch, -1, self.encoder_dim))
         projected_keys = ops.reshape(flat_keys, (batch, -1, self.attention_units))
-        context, weights = self.attention(hidden, encoder_outputs, value_mask=encoder_mask,
-                                          return_attention_scores=True,
-                                          projected_keys=projected_keys)
-        joined = ops.concatenate([inputs, ops.cast(context, inputs.dtype)], axis=-1)
-        output, new_hidden = self.gru_cell(joined, [hidden], training=training)
-        new_hidden = new_hidden[0] if isinstance(new_hidden, (list, tuple)) else new_hidden
+        if self.runs_on_weights(training):
+            new_hidden, context, weights = self.step_on_weights(
+                self.project_inputs(inputs), hidden, encoder_outputs, projected_keys,
+                encoder_mask)
+            output = new_hidden
+        else:
+            context, weights = self.attention(hidden, encoder_outputs, value_mask=encoder_mask,
+                                              return_attention_scores=True,
+                                              projected_keys=projected_keys)
+            joined = ops.concatenate([inputs, ops.cast(context, inputs.dtype)], axis=-1)
+            output, new_hidden = self.gru_cell(joined, [hidden], training=training)
+            new_hidden = new_hidden[0] if isinstance(new_hidden, (list, tuple)) else new_hidden
         if self.return_context:
             output = ops.concatenate([output, ops.cast(context, output.dtype)], axis=-1)
         return output, [new_hidden, flat_outputs, flat_keys, encoder_mask], weights
+
+    def runs_on_weights(self, training=None):
+        """Whether steps run as plain ops on the weights (`step_on_weights`) instead of
+        through the attention and GRU layers: on torch, where every layer call costs Python
+        overhead at every step (JAX and TensorFlow trace the step once), unless the GRU's
+        dropout is active (the layers own its masks)."""
+        dropout_active = bool(training) and (self.dropout > 0 or self.recurrent_dropout > 0)
+        return keras.config.backend() == "torch" and not dropout_active
+
+    def project_inputs(self, inputs):
+        """The GRU's input projection of the step inputs (their rows of the kernel, plus the
+        input bias), for one step (batch, d) or for every step at once (batch, length, d)."""
+        kernel, bias = self._gru_weights(inputs.dtype)[::2]
+        return ops.matmul(inputs, kernel[:inputs.shape[-1]]) + bias[0]
+
+    def step_on_weights(self, projected_inputs, hidden, encoder_outputs, projected_keys,
+                        encoder_mask):
+        """The attention and GRU step of `step` written on the weights (the same math as
+        `AdditiveAttention` and `keras.layers.GRUCell` with reset_after): returns the new
+        hidden state, the context and the attention weights."""
+        hidden = ops.convert_to_tensor(hidden)
+        dtype = hidden.dtype
+        query = ops.matmul(hidden, ops.cast(self.attention.query_dense.kernel, dtype))
+        energies = ops.tanh(ops.expand_dims(query, 1) + projected_keys)
+        scores = ops.matmul(energies, ops.cast(self.attention.score_vector, dtype))
+        weights = masking.masked_softmax(scores, encoder_mask)
+        context = ops.einsum("bk,bkd->bd", weights, encoder_outputs)
+        kernel, recurrent_kernel, bias = self._gru_weights(dtype)
+        from_inputs = projected_inputs + ops.matmul(ops.cast(context, dtype),
+                                                    kernel[-self.encoder_dim:])
+        from_hidden = ops.matmul(hidden, recurrent_kernel) + bias[1]
+        x_z, x_r, x_h = ops.split(from_inputs, 3, axis=-1)
+        h_z, h_r, h_h = ops.split(from_hidden, 3, axis=-1)
+        update = ops.sigmoid(x_z + h_z)
+        candidate = ops.tanh(x_h + ops.sigmoid(x_r + h_r) * h_h)
+        return update * hidden + (1.0 - update) * candidate, context, weights
+
+    def _gru_weights(self, dtype):
+        """The GRU cell's kernel, recurrent kernel and (2, 3 units) bias (this cell builds it
+        with Keras's defaults: sigmoid/tanh, biases, reset_after)."""
+        gru = self.gru_cell
+        return tuple(ops.cast(weight, dtype)
+                     for weight in (gru.kernel, gru.recurrent_kernel, gru.bias))
 
     def call(self, inputs, states, training=None):
         output, new_states, _ = self.step(inputs, states, training=training)
@@ -180,7 +230,38 @@ class BahdanauAttentionDecoder(keras.layers.Layer):
     def call(self, inputs, encoder_outputs, encoder_outputs_mask=None, initial_hidden=None,
              inputs_mask=None, training=None):
         states = self.cell.initial_states(encoder_outputs, encoder_outputs_mask, initial_hidden)
+        if self.cell.runs_on_weights(training):
+            return self._steps_on_weights(inputs, states, inputs_mask)
         return self.rnn(inputs, initial_state=states, mask=inputs_mask, training=training)
+
+    def _steps_on_weights(self, inputs, states, inputs_mask):
+        """What `self.rnn` computes, masks included, as a loop of `cell.step_on_weights` with
+        every step's input projection done in one matmul (torch: `keras.layers.RNN` is a
+        Python loop there too, with about ten layer calls a step)."""
+        cell = self.cell
+        hidden, flat_outputs, flat_keys, encoder_mask = states
+        batch = ops.shape(inputs)[0]
+        encoder_outputs = ops.reshape(flat_outputs, (batch, -1, cell.encoder_dim))
+        projected_keys = ops.reshape(flat_keys, (batch, -1, cell.attention_units))
+        projected_inputs = cell.project_inputs(inputs)
+        real_steps = None if inputs_mask is None else ops.expand_dims(
+            ops.cast(inputs_mask, "bool"), -1)
+        outputs = []
+        for t in range(inputs.shape[1]):
+            new_hidden, context, _ = cell.step_on_weights(
+                projected_inputs[:, t], hidden, encoder_outputs, projected_keys, encoder_mask)
+            output = (ops.concatenate([new_hidden, ops.cast(context, new_hidden.dtype)], -1)
+                      if cell.return_context else new_hidden)
+            if real_steps is not None:  # padded steps keep the state, as keras.layers.RNN
+                hidden = ops.where(real_steps[:, t], new_hidden, hidden)
+                if not outputs:
+                    zeros = ops.zeros_like(output)
+                kept = zeros if cell.return_context or not outputs else outputs[-1]
+                output = ops.where(real_steps[:, t], output, kept)
+            else:
+                hidden = new_hidden
+            outputs.append(output)
+        return ops.stack(outputs, axis=1)
 
     def compute_output_shape(self, inputs_shape, encoder_outputs_shape):
         context_dim = encoder_outputs_shape[-1] if self.cell.return_context else 0

@@ -53,7 +53,7 @@ class Seq2SeqTranslator(Translator):
                                                        name="source_embedding")
         self.source_dropout = keras.layers.Dropout(dropout, name="source_dropout")
         self.encoder = keras.layers.Bidirectional(
-            keras.layers.GRU(units, return_sequences=True, return_state=True), name="encoder")
+            layers.FusedGRU(units, return_sequences=True, return_state=True), name="encoder")
         self.bridge = keras.layers.Dense(units, activation="tanh", name="bridge")
         self.target_embedding = keras.layers.Embedding(target_vocab_size, embed_dim,
                                                        name="target_embedding")

@@ -50,7 +50,7 @@ class TextEncoder:
                                             attention_dropout=attention_dropout,
                                             name=f"encoder_block_{i}")
              for i in range(num_blocks)] if transformer else
-            [keras.layers.Bidirectional(keras.layers.GRU(units, return_sequences=True),
+            [keras.layers.Bidirectional(layers.FusedGRU(units, return_sequences=True),
                                         name="bigru")])
 
     def _encode(self, tokens, training=None):
