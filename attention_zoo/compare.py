@@ -86,8 +86,11 @@ def _timed(fn):
     return time.perf_counter() - start, result
 
 
-def measure_workload(name, weights_path, outputs_path, steps, batch_size, length):
-    """Runs workload `name` on this process's backend; returns its measurements."""
+def measure_workload(name, weights_path, outputs_path, steps, batch_size, length,
+                     jit_compile="auto"):
+    """Runs workload `name` on this process's backend; returns its measurements. `jit_compile`
+    goes to `model.compile` ("auto": XLA on TensorFlow and JAX, eager torch; True on torch:
+    `torch.compile`)."""
     import keras
 
     keras.utils.set_random_seed(0)
@@ -98,11 +101,12 @@ def measure_workload(name, weights_path, outputs_path, steps, batch_size, length
         with saving.replacing(weights_path, suffix=".weights.h5") as temporary:
             model.save_weights(temporary)
     inputs, targets, tokens = workload_batch(model, batch_size, length)
+    model.compile(optimizer=keras.optimizers.SGD(0.01),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  jit_compile=jit_compile)
     first_forward, outputs = _timed(lambda: model.predict_on_batch(inputs))
     forward = [_timed(lambda: model.predict_on_batch(inputs))[0] for _ in range(steps)]
     np.save(outputs_path, np.asarray(outputs))
-    model.compile(optimizer=keras.optimizers.SGD(0.01),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     train = [_timed(lambda: model.train_on_batch(inputs, targets)) for _ in range(steps)]
     step_seconds = statistics.median(seconds for seconds, _ in train[1:])
     memory, memory_kind = backend.peak_memory_mb()
@@ -188,8 +192,9 @@ def max_differences(outputs):
             for a in outputs}
 
 
-def compare_workload(name, backends, folder, steps, batch_size, length, log=print):
-    """Runs workload `name` on each backend from one weights file; its results per backend."""
+def compare_workload(name, backends, folder, settings, log=print):
+    """Runs workload `name` on each backend from one weights file; its results per backend.
+    `settings`: the steps, batch_size, length and jit_compile of `measure_workload`."""
     weights = os.path.join(folder, f"{name}.weights.h5")
     if os.path.exists(weights):
         os.remove(weights)  # a stale file from another version would be loaded as is
@@ -198,8 +203,7 @@ def compare_workload(name, backends, folder, steps, batch_size, length, log=prin
         log(f"  {name} on {backend_name} ...")
         path = os.path.join(folder, f"{name}-{backend_name}.npy")
         report = run_in_process(backend_name, "workload", name=name, weights_path=weights,
-                                outputs_path=path, steps=steps, batch_size=batch_size,
-                                length=length)
+                                outputs_path=path, **settings)
         results[backend_name] = dict(report["result"], version=report["version"],
                                      devices=report["devices"])
         outputs[backend_name] = np.load(path)
@@ -270,7 +274,8 @@ def markdown(results):
     """The workload table and the portability matrix as markdown."""
     config, host = results["config"], results["machine"]
     lines = [f"Backends on {host['cpu']} ({host['cores']} cores), batch {config['batch_size']} x "
-             f"{config['length']} tokens, {config['steps']} steps:", "",
+             f"{config['length']} tokens, {config['steps']} steps, jit_compile="
+             f"{config.get('jit_compile', 'auto')}:", "",
              "| workload | backend | max abs diff | forward ms | train step ms | tokens/s | "
              "first forward s | first train step s | peak memory MiB | loss after "
              f"{config['steps']} steps |", "|" + "---|" * 10]
@@ -298,18 +303,19 @@ def markdown(results):
 
 
 def compare(backends, workloads, steps, batch_size, length, model_paths, output_dir,
-            log=print):
+            log=print, jit_compile="auto"):
     """Runs every workload and the portability matrix; writes compare.json/.md/.png."""
     from attention_zoo import plots
 
     os.makedirs(output_dir, exist_ok=True)
+    settings = {"steps": steps, "batch_size": batch_size, "length": length,
+                "jit_compile": jit_compile}
     results = {"machine": machine(), "backends": backends,
-               "config": {"workloads": workloads, "steps": steps, "batch_size": batch_size,
-                          "length": length, "models": model_paths},
+               "config": {"workloads": workloads, **settings, "models": model_paths},
                "workloads": {}, "portability": {}}
     for workload in workloads:
-        results["workloads"][workload] = compare_workload(workload, backends, output_dir, steps,
-                                                          batch_size, length, log)
+        results["workloads"][workload] = compare_workload(workload, backends, output_dir,
+                                                          settings, log)
     if model_paths:
         results["portability"] = portability(model_paths, backends,
                                              os.path.join(output_dir, "portability"), log)
@@ -335,6 +341,10 @@ def make_parser():
                         "portability matrix (none: skip it); default: the runs of --manifest")
     parser.add_argument("--manifest", default=SHIPPED_MANIFEST,
                         help="a manifest.json of run folders (default: the shipped models')")
+    parser.add_argument("--jit-compile", action="store_const", const=True, default="auto",
+                        help="compile every step with jit_compile=True (torch: torch.compile; "
+                        "the first forward and train step then include its compile time); "
+                        "default: Keras's auto (XLA on TensorFlow and JAX, eager torch)")
     parser.add_argument("--output-dir", default=os.path.join("runs", "compare"))
     parser.add_argument("--json", action="store_true", help="print only the JSON line")
     return parser
@@ -347,7 +357,8 @@ def main(argv=None):
     backends = args.backends or backend.installed()
     log = (lambda *_: None) if args.json else (lambda message: print(message, flush=True))
     results = compare(backends, args.workloads, args.steps, args.batch_size, args.length,
-                      model_paths(args.models, args.manifest), os.path.abspath(args.output_dir), log)
+                      model_paths(args.models, args.manifest), os.path.abspath(args.output_dir), log,
+                      args.jit_compile)
     if not args.json:
         print(markdown(results))
     print(json.dumps(results))

@@ -105,3 +105,31 @@ def test_models_come_from_paths_or_a_manifest_and_none_is_said(tmp_path, capsys)
     assert compare.model_paths(manifest=missing) == {}
     assert f"no models for the portability matrix: {missing} does not exist" in (
         capsys.readouterr().err)
+
+
+
+def test_jit_compile_setting_reaches_model_compile(tmp_path, monkeypatch):
+    """measure_workload passes jit_compile to model.compile, and the outputs do not depend on it
+    (False against Keras's "auto", which is XLA on TensorFlow and JAX; torch.compile itself is
+    tested in test_precision_and_jit, and takes minutes on this workload)."""
+    import keras
+
+    received, original = [], keras.Model.compile
+
+    def recording_compile(model, *args, **kwargs):
+        received.append(kwargs.get("jit_compile"))
+        return original(model, *args, **kwargs)
+
+    monkeypatch.setattr(keras.Model, "compile", recording_compile)
+    weights, runs = str(tmp_path / "layers.weights.h5"), {}
+    for jit_compile in ("auto", False):
+        path = str(tmp_path / f"{jit_compile}.npy")
+        runs[jit_compile] = compare.measure_workload("layers", weights, path, steps=2,
+                                                     batch_size=2, length=8,
+                                                     jit_compile=jit_compile)
+        runs[jit_compile]["outputs"] = np.load(path)
+    assert received == ["auto", False]
+    np.testing.assert_allclose(runs[False]["outputs"], runs["auto"]["outputs"], atol=1e-5)
+    np.testing.assert_allclose(runs[False]["losses"], runs["auto"]["losses"], rtol=1e-4)
+    assert compare.make_parser().parse_args(["--jit-compile"]).jit_compile is True
+    assert compare.make_parser().parse_args([]).jit_compile == "auto"
