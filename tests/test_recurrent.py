@@ -161,3 +161,26 @@ def test_steps_on_weights_equal_the_layer_calls(encoded, monkeypatch, return_con
     monkeypatch.undo()
     assert decoder.cell.runs_on_weights() == (keras.config.backend() == "torch")
     assert not BahdanauAttentionGRUCell(UNITS, dropout=0.1).runs_on_weights(training=True)
+
+
+def test_steps_on_weights_keep_the_targets_mask_for_the_loss(encoded, monkeypatch):
+    """Both paths give the decoder's outputs the padding mask of `inputs_mask` (here the only
+    mask: the embedding has none, as in Seq2SeqTranslator), so a Keras loss skips padded steps:
+    changing the targets there changes no loss."""
+    encoder_outputs, encoder_mask, _, hidden = encoded
+    tokens = keras.Input((5,), dtype="int32")
+    embedded = keras.layers.Embedding(9, 4)(tokens)
+    decoder = BahdanauAttentionDecoder(UNITS)
+    logits = keras.layers.Dense(9)(decoder(embedded, keras.ops.convert_to_tensor(encoder_outputs),
+                                           encoder_outputs_mask=encoder_mask,
+                                           initial_hidden=hidden,
+                                           inputs_mask=keras.ops.not_equal(tokens, 0)))
+    model = keras.Model(tokens, logits)
+    model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    ids = np.array([[3, 4, 5, 0, 0], [1, 2, 3, 4, 5]])
+    targets, other = np.array([[1, 2, 3, 0, 0]] * 2), np.array([[1, 2, 3, 7, 8], [1, 2, 3, 0, 0]])
+    for on_weights in (True, False):
+        monkeypatch.setattr(decoder.cell, "runs_on_weights", lambda training=None: on_weights)
+        loss = model.evaluate(ids, targets, verbose=0)
+        changed = model.evaluate(ids, np.concatenate([other[:1], targets[1:]]), verbose=0)
+        assert abs(loss - changed) < 1e-6, f"on_weights={on_weights}: padded targets counted"

@@ -217,6 +217,7 @@ class BahdanauAttentionDecoder(keras.layers.Layer):
         self.rnn = keras.layers.RNN(self.cell, return_sequences=True,
                                     zero_output_for_mask=return_context,
                                     dtype=self.dtype_policy, name="rnn")
+        self.with_mask = _WithMask(name="with_mask")
         self.supports_masking = True
 
     def build(self, inputs_shape, encoder_outputs_shape):
@@ -231,7 +232,8 @@ class BahdanauAttentionDecoder(keras.layers.Layer):
              inputs_mask=None, training=None):
         states = self.cell.initial_states(encoder_outputs, encoder_outputs_mask, initial_hidden)
         if self.cell.runs_on_weights(training):
-            return self._steps_on_weights(inputs, states, inputs_mask)
+            return self.with_mask(self._steps_on_weights(inputs, states, inputs_mask),
+                                  mask=inputs_mask)
         return self.rnn(inputs, initial_state=states, mask=inputs_mask, training=training)
 
     def _steps_on_weights(self, inputs, states, inputs_mask):
@@ -254,9 +256,8 @@ class BahdanauAttentionDecoder(keras.layers.Layer):
                       if cell.return_context else new_hidden)
             if real_steps is not None:  # padded steps keep the state, as keras.layers.RNN
                 hidden = ops.where(real_steps[:, t], new_hidden, hidden)
-                if not outputs:
-                    zeros = ops.zeros_like(output)
-                kept = zeros if cell.return_context or not outputs else outputs[-1]
+                kept = (outputs[-1] if outputs and not cell.return_context
+                        else ops.zeros_like(output))
                 output = ops.where(real_steps[:, t], output, kept)
             else:
                 hidden = new_hidden
@@ -286,3 +287,15 @@ class _FlattenStates(keras.layers.Flatten):
 
     def compute_mask(self, inputs, mask=None):
         return None
+
+
+class _WithMask(keras.layers.Layer):
+    """Its input, carrying the `mask` it is called with as its Keras mask (as `self.rnn` gives
+    its outputs the targets' mask, which the logits and Keras's losses then read)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def call(self, inputs, mask=None):
+        return inputs
