@@ -184,3 +184,12 @@ def test_steps_on_weights_keep_the_targets_mask_for_the_loss(encoded, monkeypatc
         loss = model.evaluate(ids, targets, verbose=0)
         changed = model.evaluate(ids, np.concatenate([other[:1], targets[1:]]), verbose=0)
         assert abs(loss - changed) < 1e-6, f"on_weights={on_weights}: padded targets counted"
+
+
+def test_every_sublayer_is_built_after_a_call(encoded):
+    """An unbuilt sublayer (one that a backend's path never calls) keeps JAX's predict from
+    being compiled: a seq2seq forward took 1.2 s instead of 16 ms."""
+    encoder_outputs, encoder_mask, targets, hidden = encoded
+    decoder = BahdanauAttentionDecoder(UNITS)
+    decoder(targets, encoder_outputs, encoder_outputs_mask=encoder_mask, initial_hidden=hidden)
+    assert [layer.name for layer in decoder._flatten_layers() if not layer.built] == []

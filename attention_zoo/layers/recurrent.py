@@ -296,6 +296,7 @@ class _WithMask(keras.layers.Layer):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.supports_masking = True
+        self.built = True  # no weights; an unbuilt layer would keep JAX's predict from jitting
 
     def call(self, inputs, mask=None):
         return inputs
