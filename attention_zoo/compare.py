@@ -2,6 +2,7 @@
 
     attention-zoo compare                       # every installed backend, every workload
     attention-zoo compare --backends jax torch --workloads layers classifier --steps 10
+    attention-zoo compare --backends torch --jit-compile --models   # torch.compile, no matrix
     python recipes/compare_backends.py --json
 
 Each workload (a small fixed config of the attention layers, the seq2seq translator, the
