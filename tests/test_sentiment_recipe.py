@@ -112,4 +112,5 @@ def test_unset_epochs_and_patience_come_from_the_data_size(trained):
     assert flags["early_stopping"] == recipe.scaled_defaults(train_examples)["early_stopping"]
     assert recipe.scaled_defaults(100_000) == {"epochs": 2, "early_stopping": 1}
     assert recipe.scaled_defaults(2_500) == {"epochs": 18, "early_stopping": 4}
+    assert recipe.scaled_defaults(10_000) == {"epochs": 5, "early_stopping": 3}
     assert recipe.scaled_defaults(10) == {"epochs": 20, "early_stopping": 5}
