@@ -276,7 +276,7 @@ def markdown(results):
     config, host = results["config"], results["machine"]
     lines = [f"Backends on {host['cpu']} ({host['cores']} cores), batch {config['batch_size']} x "
              f"{config['length']} tokens, {config['steps']} steps, jit_compile="
-             f"{config.get('jit_compile', 'auto')}:", "",
+             f"{config['jit_compile']}:", "",
              "| workload | backend | max abs diff | forward ms | train step ms | tokens/s | "
              "first forward s | first train step s | peak memory MiB | loss after "
              f"{config['steps']} steps |", "|" + "---|" * 10]
@@ -358,8 +358,8 @@ def main(argv=None):
     backends = args.backends or backend.installed()
     log = (lambda *_: None) if args.json else (lambda message: print(message, flush=True))
     results = compare(backends, args.workloads, args.steps, args.batch_size, args.length,
-                      model_paths(args.models, args.manifest), os.path.abspath(args.output_dir), log,
-                      args.jit_compile)
+                      model_paths(args.models, args.manifest), os.path.abspath(args.output_dir),
+                      log, args.jit_compile)
     if not args.json:
         print(markdown(results))
     print(json.dumps(results))

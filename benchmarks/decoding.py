@@ -7,9 +7,9 @@ cross-attention over a fixed encoder output, output logits) decodes `--tokens` t
 `attention_zoo.decoding` greedy and beam search, stepping either with the key/value caches (one
 position of work per step) or by running the blocks over the whole fixed-length prefix and
 reading the last position (what the keras.io translation examples do). Each search is compiled
-(jax.jit, tf.function with XLA; eager on torch, without autograd) and checked to give the same tokens both ways.
-`speedup` = prefix time / cached time (target >= 5). Prints human-readable lines, then one JSON
-line (only that with --json).
+(jax.jit, tf.function with XLA; eager on torch, without autograd) and checked to give the same
+tokens both ways. `speedup` = prefix time / cached time (target >= 5). Prints human-readable
+lines and the peak memory, then one JSON line (only that with --json).
 """
 
 import argparse
@@ -134,8 +134,8 @@ def main(argv=None):
     from attention_zoo import decoding, layers
 
     keras.config.set_dtype_policy(args.dtype_policy)
-    results = {**header("decoding", args, keras, backend), **decode_times(keras, layers, decoding, args),
-               **peak_memory(backend)}
+    results = {**header("decoding", args, keras, backend),
+               **decode_times(keras, layers, decoding, args), **peak_memory(backend)}
     if not args.json:
         for kind in ("greedy", "beam"):
             r = results[kind]

@@ -107,7 +107,6 @@ def test_models_come_from_paths_or_a_manifest_and_none_is_said(tmp_path, capsys)
         capsys.readouterr().err)
 
 
-
 def test_jit_compile_setting_reaches_model_compile(tmp_path, monkeypatch):
     """measure_workload passes jit_compile to model.compile, and the outputs do not depend on it
     (False against Keras's "auto", which is XLA on TensorFlow and JAX; torch.compile itself is

@@ -115,12 +115,9 @@ class BahdanauAttentionGRUCell(keras.layers.Layer):
 
     def step(self, inputs, states, training=None):
         """One decoder step: returns (hidden, new_states, attention_weights)."""
-        hidden, flat_outputs, flat_keys, encoder_mask = states
         if not self.gru_cell.built:  # step() called before any build
             self.gru_cell.build((None, inputs.shape[-1] + self.encoder_dim))
-        batch = ops.shape(flat_outputs)[0]
-        encoder_outputs = ops.reshape(flat_outputs, (batch, -1, self.encoder_dim))
-        projected_keys = ops.reshape(flat_keys, (batch, -1, self.attention_units))
+        hidden, encoder_outputs, projected_keys, encoder_mask = self.unflatten_states(states)
         if self.runs_on_weights(training):
             new_hidden, context, weights = self.step_on_weights(
                 self.project_inputs(inputs), hidden, encoder_outputs, projected_keys,
@@ -135,7 +132,15 @@ class BahdanauAttentionGRUCell(keras.layers.Layer):
             new_hidden = new_hidden[0] if isinstance(new_hidden, (list, tuple)) else new_hidden
         if self.return_context:
             output = ops.concatenate([output, ops.cast(context, output.dtype)], axis=-1)
-        return output, [new_hidden, flat_outputs, flat_keys, encoder_mask], weights
+        return output, [new_hidden, *states[1:]], weights
+
+    def unflatten_states(self, states):
+        """(hidden, encoder outputs, their projected keys, encoder mask) from the states, the
+        encoder outputs and keys back in their (batch, k_len, dim) shapes."""
+        hidden, flat_outputs, flat_keys, encoder_mask = states
+        batch = ops.shape(flat_outputs)[0]
+        return (hidden, ops.reshape(flat_outputs, (batch, -1, self.encoder_dim)),
+                ops.reshape(flat_keys, (batch, -1, self.attention_units)), encoder_mask)
 
     def runs_on_weights(self, training=None):
         """Whether steps run as plain ops on the weights (`step_on_weights`) instead of
@@ -241,10 +246,7 @@ class BahdanauAttentionDecoder(keras.layers.Layer):
         every step's input projection done in one matmul (torch: `keras.layers.RNN` is a
         Python loop there too, with about ten layer calls a step)."""
         cell = self.cell
-        hidden, flat_outputs, flat_keys, encoder_mask = states
-        batch = ops.shape(inputs)[0]
-        encoder_outputs = ops.reshape(flat_outputs, (batch, -1, cell.encoder_dim))
-        projected_keys = ops.reshape(flat_keys, (batch, -1, cell.attention_units))
+        hidden, encoder_outputs, projected_keys, encoder_mask = cell.unflatten_states(states)
         projected_inputs = cell.project_inputs(inputs)
         real_steps = None if inputs_mask is None else ops.expand_dims(
             ops.cast(inputs_mask, "bool"), -1)
