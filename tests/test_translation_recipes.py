@@ -61,6 +61,15 @@ def test_tiny_run_saves_every_artifact_and_reports_metrics(run):
     assert entry["model_bytes"] == os.path.getsize(folder / "model.weights.h5")
 
 
+@pytest.mark.parametrize("flags, language", [
+    ([], "de"), (["--dataset", "spa-eng"], "es"), (["--dataset", "tsv"], "de"),
+    (["--dataset", "spa-eng", "--target-lang", "fr"], "fr")])
+def test_target_language_follows_the_dataset(flags, language):
+    # spa-eng runs recorded target_lang "de" in their flags, a language they never saw
+    assert seq2seq_attention.parse_args(flags).target_lang == language
+    assert transformer_translation.parse_args(flags).target_lang == language
+
+
 def test_heatmaps_flag_takes_a_count(capsys):
     assert transformer_translation.parse_args(["--heatmaps", "0"]).heatmaps == 0
     with pytest.raises(SystemExit):

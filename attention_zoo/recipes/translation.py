@@ -21,9 +21,19 @@ LENGTH_MULTIPLE = 8
 SAMPLES = 5
 
 
+class _Parser(argparse.ArgumentParser):
+    """Fills in the target language the dataset implies when --target-lang is not given."""
+
+    def parse_known_args(self, args=None, namespace=None):
+        parsed, rest = super().parse_known_args(args, namespace)
+        if parsed.target_lang is None:
+            parsed.target_lang = "es" if parsed.dataset == "spa-eng" else "de"
+        return parsed, rest
+
+
 def make_parser(description, defaults):
     """The flags both recipes take; `defaults` sets the recipe's own values."""
-    parser = argparse.ArgumentParser(description=description)
+    parser = _Parser(description=description)
     parser.add_argument("--backend", choices=backend.BACKENDS, default=backend.active())
     parser.add_argument("--dataset", choices=DATASETS, default="numbers-dates")
     parser.add_argument("--data", help="a local copy of the dataset; with --dataset tsv a "
@@ -33,9 +43,10 @@ def make_parser(description, defaults):
                         "NAME.<target-lang>[.gz] files")
     parser.add_argument("--source-lang", default="en",
                         help="suffix of the parallel source files of a split folder")
-    parser.add_argument("--target-lang", default="de",
+    parser.add_argument("--target-lang",
                         help="numbers-dates target language (de, fr or es); suffix of the "
-                        "parallel target files of a split folder")
+                        "parallel target files of a split folder (default: es with spa-eng, "
+                        "de otherwise)")
     parser.add_argument("--train-size", type=int, default=20000,
                         help="numbers-dates training pairs (spa-eng and tsv: all that remain)")
     parser.add_argument("--validation-size", type=int, default=1000)
