@@ -124,3 +124,29 @@ def test_seq2seq_with_scheduled_sampling_learns_to_reverse_unseen_sequences():
     exact = reversal_exact_match(scheduled)
     assert trainers[0].gold_probability() < 0.01  # the last epochs fed the model's own tokens
     assert exact > 0.99, exact
+
+
+class _InterruptAfterFirstEpoch(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        raise KeyboardInterrupt
+
+
+def test_an_interrupted_run_resumes_from_its_backup_with_the_step_count(tmp_path):
+    # `--resume --scheduled-sampling` failed before the first step: BackupAndRestore refused
+    # the wrapper as an unbuilt model
+    source, inputs, targets = batch(np.random.default_rng(4))
+
+    def fit(*callbacks):
+        trainer = ScheduledSampling(tiny("transformer"), GoldTokenSchedule.parse("linear:0.25"),
+                                    seed=0)
+        trainer.compile(keras.optimizers.Adam(1e-3), MaskedTokenCrossentropy())
+        history = trainer.fit((source, inputs), targets, batch_size=3, epochs=2, verbose=0,
+                              callbacks=[keras.callbacks.BackupAndRestore(str(tmp_path)),
+                                         *callbacks])
+        return trainer, history
+
+    with pytest.raises(KeyboardInterrupt):
+        fit(_InterruptAfterFirstEpoch())
+    trainer, history = fit()
+    assert len(history.history["loss"]) == 1  # it went on at the second epoch
+    assert int(numpy(trainer.step_count)) == 4  # the schedule went on where it stopped

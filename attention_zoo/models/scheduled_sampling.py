@@ -53,6 +53,9 @@ class ScheduledSampling(keras.Model):
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.step_count = self.add_weight(shape=(), dtype="int32", initializer="zeros",
                                           trainable=False, name="step_count")
+        # everything it holds exists now (the translator is built), so it is built: what
+        # BackupAndRestore (--resume) and saving require
+        self.built = True
 
     def call(self, inputs, training=False):
         if not training:
