@@ -177,9 +177,13 @@ def spanish_pairs():
     return pairs
 
 
-def test_real_language_folder_with_scheduled_sampling_and_sequence_level_training(tmp_path):
+@pytest.mark.parametrize("kind", ["transformer", "seq2seq"])
+def test_real_language_folder_with_scheduled_sampling_and_sequence_level_training(tmp_path,
+                                                                                   kind):
     """Official splits as parallel files, the training methods both recipes share (each model's
-    own scheduled-sampling form is tested in test_scheduled_sampling), save and translate."""
+    own scheduled-sampling form is tested in test_scheduled_sampling), save and translate.
+    Length-sorted batches: TensorFlow traces the step with an unknown length (the seq2seq's
+    scheduled-sampling scan failed there)."""
     pairs = spanish_pairs()
     given = {"train": [p for i, p in enumerate(pairs) if i % 5 < 3],
              "validation": pairs[3::5], "test": pairs[4::5]}  # every word is in train
@@ -189,7 +193,7 @@ def test_real_language_folder_with_scheduled_sampling_and_sequence_level_trainin
                        ("test", given["test"])):
         for suffix, side in (("en", 0), ("es", 1)):
             (folder / f"{name}.{suffix}").write_text("".join(f"{pair[side]}\n" for pair in part))
-    recipe, flags = RECIPES["transformer"]
+    recipe, flags = RECIPES[kind]
     args = recipe.parse_args([
         "--backend", BACKEND, "--dataset", "tsv", "--data", str(folder), "--target-lang", "es",
         "--epochs", "2", "--batch-size", "10", "--embed-dim", "16", "--max-length", "5",

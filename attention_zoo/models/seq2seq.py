@@ -136,8 +136,11 @@ class Seq2SeqTranslator(Translator):
         if noise is not None:
             steps["noise"] = noise
 
-        def step(carry, inputs):
+        time_major = {key: ops.moveaxis(value, 1, 0) for key, value in steps.items()}
+
+        def step(carry, t):
             state, previous_logits = carry
+            inputs = {key: ops.take(value, t, axis=0) for key, value in time_major.items()}
             token = fed_tokens(inputs["gold"], previous_logits, inputs["use_gold"],
                                inputs.get("noise"))
             embedded = self.target_embedding(token) * inputs["embedding_kept"]
@@ -148,9 +151,10 @@ class Seq2SeqTranslator(Translator):
             logits = self.output_dense(features * inputs["output_kept"])
             return (state, logits), (state, logits)  # TensorFlow's scan wants ys like carry
 
-        time_major = {key: ops.moveaxis(value, 1, 0) for key, value in steps.items()}
         start = (hidden, ops.zeros((batch, self.target_vocab_size), "float32"))
-        _, (_, logits) = ops.scan(step, start, time_major)
+        # one scanned tensor, the step index: Keras's TensorFlow scan fails on several when
+        # the length is unknown (length-sorted batches)
+        _, (_, logits) = ops.scan(step, start, ops.arange(length))
         return ops.moveaxis(logits, 0, 1)
 
     def _cross_attention(self, encoder_tokens, decoder_inputs):
