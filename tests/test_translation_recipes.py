@@ -89,6 +89,37 @@ def test_preset_translates_the_same(run):
             == translation.translate_texts(model, texts, args))
 
 
+ZERO_LEARNING_RATE = {"seq2seq": ["--learning-rate", "0"],
+                      "transformer": ["--learning-rate-scale", "0"]}
+
+
+def test_init_from_continues_the_preset_with_its_tokenizers_and_sizes(run, tmp_path):
+    args, model, _, results, folder = run
+    kind = "seq2seq" if isinstance(model, Seq2SeqTranslator) else "transformer"
+    recipe, flags = RECIPES[kind]
+    continued, _ = recipe.RECIPE.run(recipe.parse_args([
+        "--backend", BACKEND, "--init-from", str(folder), "--train-size", "64",
+        "--validation-size", "32", "--test-size", "32", "--epochs", "1", "--batch-size", "32",
+        "--embed-dim", "8", "--max-length", "12", "--vocabulary-size", "100", "--beam-size",
+        "1", "--heatmaps", "0", "--output-dir", str(tmp_path), "--name", "continued", "--json",
+        *flags, *ZERO_LEARNING_RATE[kind]]))  # a step of size 0: the preset's weights
+    assert continued.get_config() == {**model.get_config(), "name": continued.name}
+    for loaded, trained in zip(continued.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(loaded, trained)
+    assert (continued.preprocessor.target_tokenizer.get_vocabulary()
+            == model.preprocessor.target_tokenizer.get_vocabulary())
+    saved = saving.read_json(tmp_path / "continued" / "metadata.json")["training"]
+    assert (saved["embed_dim"], saved["max_length"]) == (args.embed_dim, args.max_length)
+    texts = [sample["source"] for sample in results["samples"]]
+    assert continued.generate(texts, sampler="greedy") == model.generate(texts, sampler="greedy")
+    other = "transformer" if kind == "seq2seq" else "seq2seq"
+    with pytest.raises(ValueError, match=f"holds a model of class {type(model).__name__}; "
+                       "expected a preset of class"):
+        RECIPES[other][0].RECIPE.run(RECIPES[other][0].parse_args([
+            "--backend", BACKEND, "--init-from", str(folder), "--train-size", "64",
+            "--output-dir", str(tmp_path), "--json"]))
+
+
 def test_cached_decoding_equals_rerunning_the_prefix(run):
     args, model, tokenizers, results, _ = run
     texts = [sample["source"] for sample in results["samples"]]

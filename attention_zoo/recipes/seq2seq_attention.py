@@ -32,10 +32,13 @@ class Seq2SeqRecipe(translation.TranslationRecipe):
     name = NAME
     description = "RNN encoder-decoder translator with Bahdanau attention"
 
-    def make_model(self, args, source_vocab_size, target_vocab_size):
+    def model_class(self):
         from attention_zoo.models import Seq2SeqTranslator
 
-        return Seq2SeqTranslator(source_vocab_size, target_vocab_size,
+        return Seq2SeqTranslator
+
+    def make_model(self, args, source_vocab_size, target_vocab_size):
+        return self.model_class()(source_vocab_size, target_vocab_size,
                                  embed_dim=args.embed_dim, units=args.units,
                                  dropout=args.dropout, deep_output=args.deep_output,
                                  max_length=args.max_length)

@@ -35,10 +35,13 @@ class TransformerRecipe(translation.TranslationRecipe):
     name = NAME
     description = "Encoder-decoder Transformer translator"
 
-    def make_model(self, args, source_vocab_size, target_vocab_size):
+    def model_class(self):
         from attention_zoo.models import TransformerTranslator
 
-        return TransformerTranslator(
+        return TransformerTranslator
+
+    def make_model(self, args, source_vocab_size, target_vocab_size):
+        return self.model_class()(
             source_vocab_size, target_vocab_size, embed_dim=args.embed_dim,
             num_heads=args.num_heads, intermediate_dim=args.intermediate_dim,
             num_blocks=args.num_blocks, dropout=args.dropout,

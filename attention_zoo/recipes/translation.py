@@ -51,6 +51,10 @@ def make_parser(description, defaults):
                         help="numbers-dates training pairs (spa-eng and tsv: all that remain)")
     parser.add_argument("--validation-size", type=int, default=1000)
     parser.add_argument("--test-size", type=int, default=2000, help="held-out test pairs")
+    parser.add_argument("--init-from", metavar="PRESET",
+                        help="continue training a translator preset of this recipe (a shipped "
+                        "name or a folder): its tokenizers, layer sizes and weights replace "
+                        "those flags; the optimizer and its learning-rate schedule start anew")
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--embed-dim", type=int)
@@ -103,8 +107,8 @@ def make_parser(description, defaults):
 
 class TranslationRecipe(Recipe):
     """What both translation recipes share; a subclass gives `name`, `description`,
-    `make_model(args, source_vocab_size, target_vocab_size)` and `optimizer(args,
-    steps_per_epoch)`."""
+    `model_class()`, `make_model(args, source_vocab_size, target_vocab_size)` and
+    `optimizer(args, steps_per_epoch)`."""
 
     def default_name(self, args):
         suffix = f"-{args.target_lang}" if args.dataset == "numbers-dates" else ""
@@ -118,8 +122,16 @@ class TranslationRecipe(Recipe):
                                      args.seed, verbose=verbose, source_lang=args.source_lang)
 
     def preprocessor(self, args, splits, verbose):
+        """Tokenizers learned from the training split, or those of --init-from (whose layer
+        sizes then replace the flags', so the recorded flags say what was trained)."""
         from attention_zoo import data
         from attention_zoo.models import TranslationPreprocessor
+
+        if args.init_from:
+            initial = self._initial_model(args)
+            vars(args).update({name: value for name, value in initial.get_config().items()
+                               if name in vars(args) and name != "name"})
+            return initial.preprocessor
 
         tokenizers = [data.build_tokenizer([pair[side] for pair in splits.train],
                                            args.vocabulary_size, verbose=verbose)
@@ -142,12 +154,17 @@ class TranslationRecipe(Recipe):
     def build_model(self, args, preprocessor, steps_per_epoch):
         from attention_zoo.losses import MaskedTokenAccuracy, MaskedTokenCrossentropy
 
-        model = self.make_model(args, preprocessor.source_tokenizer.vocabulary_size(),
-                                preprocessor.target_tokenizer.vocabulary_size())
+        model = (self._initial_model(args) if args.init_from else self.make_model(
+            args, preprocessor.source_tokenizer.vocabulary_size(),
+            preprocessor.target_tokenizer.vocabulary_size()))
         model.compile(optimizer=self.optimizer(args, steps_per_epoch),
                       loss=MaskedTokenCrossentropy(args.label_smoothing),
                       metrics=[MaskedTokenAccuracy()])
         return model
+
+    def _initial_model(self, args):
+        """The model of --init-from, which must be of this recipe's class."""
+        return self.model_class().from_preset(args.init_from)
 
     def trainer(self, args, model):
         """With --scheduled-sampling, a `ScheduledSampling` wrapper compiled as the model."""
