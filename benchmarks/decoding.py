@@ -21,6 +21,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from attention_zoo import backend  # noqa: E402
+from attention_zoo.layers.direct_call import direct_call  # noqa: E402
 from common import compiled, header, median_seconds, peak_memory  # noqa: E402
 
 START = 1
@@ -57,12 +58,13 @@ class Decoder:
         rng = np.random.default_rng(0)
         self.memory = rng.normal(size=(args.batch_size, args.source_length, args.dim)).astype(
             "float32")
-        self.run_blocks(self.embedding(np.zeros((args.batch_size, 2), "int32")), self.memory)
+        self.logits(self.run_blocks(self.embedding(np.zeros((args.batch_size, 2), "int32")),
+                                    self.memory))
 
     def run_blocks(self, x, memory):
         for block in self.blocks:
-            x = block(x, memory)
-        return self.logits(x)
+            x = direct_call(block, x, memory)
+        return x
 
     def cached_step(self, decoding, beam_size):
         ops, rows = self.ops, self.args.batch_size * beam_size
@@ -70,13 +72,15 @@ class Decoder:
         cross_caches = [block.compute_cross_attention_cache(memory) for block in self.blocks]
 
         def next(tokens, caches, index):
-            x = self.embedding(ops.slice(tokens, (0, index - 1), (rows, 1)), start_index=index - 1)
+            x = direct_call(self.embedding, ops.slice(tokens, (0, index - 1), (rows, 1)),
+                            start_index=index - 1)
             updated = []
             for block, cache, cross_cache in zip(self.blocks, caches, cross_caches):
-                x, cache = block(x, memory, self_attention_cache=cache,
-                                 cache_update_index=index - 1, cross_attention_cache=cross_cache)
+                x, cache = direct_call(block, x, memory, self_attention_cache=cache,
+                                       cache_update_index=index - 1,
+                                       cross_attention_cache=cross_cache)
                 updated.append(cache)
-            return self.logits(x)[:, 0], None, tuple(updated)
+            return direct_call(self.logits, x)[:, 0], None, tuple(updated)
 
         caches = tuple(block.empty_self_attention_cache(self.args.batch_size, self.args.tokens + 1)
                        for block in self.blocks)
@@ -87,10 +91,8 @@ class Decoder:
         memory = decoding.repeat_for_beams(self.memory, beam_size)
 
         def next(tokens, cache, index):
-            x = self.embedding(tokens)
-            for block in self.blocks:
-                x = block(x, memory)
-            return self.logits(ops.take(x, index - 1, axis=1)), None, cache
+            x = self.run_blocks(direct_call(self.embedding, tokens), memory)
+            return direct_call(self.logits, ops.take(x, index - 1, axis=1)), None, cache
 
         return next, None
 

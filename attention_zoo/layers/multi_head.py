@@ -20,6 +20,7 @@ import keras
 from keras import ops
 
 from attention_zoo.layers import masking
+from attention_zoo.layers.direct_call import direct_call
 from attention_zoo.layers.dot_product import scaled_dot_product_attention
 from attention_zoo.layers.validation import check_positive_int, known_value
 
@@ -120,7 +121,7 @@ class MultiHeadAttention(keras.layers.Layer):
         key_mask = masking.intersect(value_mask, key_mask)
         causal_offset = 0
         if cache is None:
-            keys, values = self.key_dense(key), self.value_dense(value)
+            keys, values = self.compute_cache(value, key)
         elif cache_update_index is None:
             keys, values = self._check_cache(cache)
         else:
@@ -129,7 +130,7 @@ class MultiHeadAttention(keras.layers.Layer):
             key_mask = _cache_key_mask(key_mask, cache_update_index, ops.shape(key)[1],
                                        ops.shape(keys)[0], ops.shape(keys)[1])
             causal_offset = cache_update_index
-        projected = self.query_dense(query)
+        projected = direct_call(self.query_dense, query)
         group = _shared_rows(projected, keys) if cache_update_index is None else 1
         if group > 1:  # each cache row serves `group` adjacent query rows (beam search)
             projected, query_mask, attention_mask = (
@@ -153,7 +154,7 @@ class MultiHeadAttention(keras.layers.Layer):
             attended = _split_rows(attended, group)
             scores = None if scores is None else ops.swapaxes(
                 _split_rows(ops.swapaxes(scores, 1, 2), group), 1, 2)
-        outputs = (self.output_dense(attended),)
+        outputs = (direct_call(self.output_dense, attended),)
         outputs += (scores,) if return_attention_scores else ()
         outputs += (cache,) if cache is not None else ()
         return outputs[0] if len(outputs) == 1 else outputs
@@ -173,14 +174,14 @@ class MultiHeadAttention(keras.layers.Layer):
         key_cache, value_cache = self._check_cache(cache)
         _check_cache_index(index, key.shape[1], key_cache.shape[1])
         start = (0, index, 0, 0)
-        return (ops.slice_update(key_cache, start, ops.cast(self.key_dense(key), key_cache.dtype)),
-                ops.slice_update(value_cache, start,
-                                 ops.cast(self.value_dense(value), value_cache.dtype)))
+        keys, values = self.compute_cache(value, key)
+        return (ops.slice_update(key_cache, start, ops.cast(keys, key_cache.dtype)),
+                ops.slice_update(value_cache, start, ops.cast(values, value_cache.dtype)))
 
     def compute_cache(self, value, key=None):
         """The (key_cache, value_cache) projections of `key`/`value`, e.g. an encoder output."""
         key = value if key is None else key
-        return self.key_dense(key), self.value_dense(value)
+        return direct_call(self.key_dense, key), direct_call(self.value_dense, value)
 
     def empty_cache(self, batch_size, max_length):
         """A zero (key_cache, value_cache) pair for decoding up to `max_length` tokens."""

@@ -17,6 +17,7 @@ attends to nothing.
 
 import keras
 
+from attention_zoo.layers.direct_call import direct_call
 from attention_zoo.layers.multi_head import MultiHeadAttention
 from attention_zoo.layers.validation import check_positive_int
 
@@ -56,8 +57,9 @@ class FeedForward(keras.layers.Layer):
         return {**initializer_args(self), "dtype": self.dtype_policy}
 
     def call(self, inputs, training=None):
-        hidden = self.intermediate_dense(inputs)
-        return self.dropout_layer(self.output_dense(hidden), training=training)
+        hidden = direct_call(self.intermediate_dense, inputs)
+        return direct_call(self.dropout_layer, direct_call(self.output_dense, hidden),
+                           training=training)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.output_dim or input_shape[-1],)
@@ -134,11 +136,11 @@ class _TransformerBlock(keras.layers.Layer):
 
     def _before(self, norm, x):
         """Pre-norm normalizes a sub-block's input..."""
-        return norm(x) if self.norm_first else x
+        return direct_call(norm, x) if self.norm_first else x
 
     def _after(self, norm, x):
         """...post-norm its residual sum."""
-        return x if self.norm_first else norm(x)
+        return x if self.norm_first else direct_call(norm, x)
 
     def compute_output_shape(self, inputs_shape, *args, **kwargs):
         return tuple(inputs_shape)
@@ -167,11 +169,12 @@ class TransformerEncoderBlock(_TransformerBlock):
     def call(self, inputs, mask=None, attention_mask=None, training=None):
         x = inputs
         h = self._before(self.self_attention_norm, x)
-        h = self.self_attention(h, h, query_mask=mask, value_mask=mask,
-                                attention_mask=attention_mask, training=training)
-        h = self.self_attention_dropout(h, training=training)
+        h = direct_call(self.self_attention, h, h, query_mask=mask, value_mask=mask,
+                        attention_mask=attention_mask, training=training)
+        h = direct_call(self.self_attention_dropout, h, training=training)
         x = self._after(self.self_attention_norm, x + h)
-        h = self.feed_forward(self._before(self.feed_forward_norm, x), training=training)
+        h = direct_call(self.feed_forward, self._before(self.feed_forward_norm, x),
+                        training=training)
         return self._after(self.feed_forward_norm, x + h)
 
 
@@ -204,23 +207,23 @@ class TransformerDecoderBlock(_TransformerBlock):
              return_attention_scores=False, training=None):
         x, cache = inputs, self_attention_cache
         h = self._before(self.self_attention_norm, x)
-        h = self.self_attention(h, h, query_mask=inputs_mask, value_mask=inputs_mask,
-                                use_causal_mask=True, cache=cache,
-                                cache_update_index=cache_update_index, training=training)
+        h = direct_call(self.self_attention, h, h, query_mask=inputs_mask,
+                        value_mask=inputs_mask, use_causal_mask=True, cache=cache,
+                        cache_update_index=cache_update_index, training=training)
         if cache is not None:
             h, cache = h
-        h = self.self_attention_dropout(h, training=training)
+        h = direct_call(self.self_attention_dropout, h, training=training)
         x = self._after(self.self_attention_norm, x + h)
-        h = self.cross_attention(self._before(self.cross_attention_norm, x), encoder_outputs,
-                                 query_mask=inputs_mask, value_mask=encoder_outputs_mask,
-                                 cache=cross_attention_cache,
-                                 return_attention_scores=return_attention_scores,
-                                 training=training)
+        h = direct_call(self.cross_attention, self._before(self.cross_attention_norm, x),
+                        encoder_outputs, query_mask=inputs_mask,
+                        value_mask=encoder_outputs_mask, cache=cross_attention_cache,
+                        return_attention_scores=return_attention_scores, training=training)
         h, *extras = h if isinstance(h, tuple) else (h,)  # (output, [weights], [cache])
         scores = extras[0] if return_attention_scores else None
-        h = self.cross_attention_dropout(h, training=training)
+        h = direct_call(self.cross_attention_dropout, h, training=training)
         x = self._after(self.cross_attention_norm, x + h)
-        h = self.feed_forward(self._before(self.feed_forward_norm, x), training=training)
+        h = direct_call(self.feed_forward, self._before(self.feed_forward_norm, x),
+                        training=training)
         x = self._after(self.feed_forward_norm, x + h)
         outputs = (x,) + ((cache,) if cache is not None else ())
         outputs += (scores,) if return_attention_scores else ()

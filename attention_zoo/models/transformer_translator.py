@@ -24,6 +24,7 @@ from keras import ops
 
 from attention_zoo import layers
 from attention_zoo.data.tokenizers import END_ID, PAD_ID, START_ID
+from attention_zoo.layers.direct_call import direct_call
 from attention_zoo.models.scheduled_sampling import fed_tokens
 from attention_zoo.models.translator import Translator
 
@@ -88,18 +89,21 @@ class TransformerTranslator(Translator):
     def call_encoder(self, encoder_tokens, training=None):
         """(memory (batch, source_length, embed_dim), its padding mask (batch, source_length))."""
         mask = ops.not_equal(encoder_tokens, 0)
-        x = self.source_dropout(self.source_embedding(encoder_tokens), training=training)
+        x = direct_call(self.source_dropout, direct_call(self.source_embedding, encoder_tokens),
+                        training=training)
         for block in self.encoder_blocks:
-            x = block(x, mask, training=training)
+            x = direct_call(block, x, mask, training=training)
         return x, mask
 
     def call_decoder(self, decoder_inputs, memory, memory_mask, training=None):
         """(batch, target_length, target_vocab_size) logits of the whole target (teacher
         forcing) over the encoder's `memory`."""
-        hidden = self.target_dropout(self.target_embedding(decoder_inputs), training=training)
+        hidden = direct_call(self.target_dropout,
+                             direct_call(self.target_embedding, decoder_inputs), training=training)
         inputs_mask = ops.not_equal(decoder_inputs, 0)
         for block in self.decoder_blocks:
-            hidden = block(hidden, memory, inputs_mask, memory_mask, training=training)
+            hidden = direct_call(block, hidden, memory, inputs_mask, memory_mask,
+                                 training=training)
         return self._logits(hidden)
 
     def scheduled_sampling_call(self, encoder_tokens, decoder_inputs, use_gold, noise=None,
@@ -117,8 +121,9 @@ class TransformerTranslator(Translator):
 
     def _logits(self, hidden):
         if self.output_dense is None:
-            return self.float32_logits(self.target_embedding(hidden, reverse=True))
-        return self.float32_logits(self.output_dense(hidden))
+            return direct_call(self.float32_logits,
+                               direct_call(self.target_embedding, hidden, reverse=True))
+        return direct_call(self.float32_logits, direct_call(self.output_dense, hidden))
 
     def build_cache(self, encoder_tokens, max_length):
         """Each decoder block's self-attention keys/values (filled one position per step), its
@@ -136,14 +141,14 @@ class TransformerTranslator(Translator):
     def call_decoder_with_cache(self, tokens, cache, index):
         tokens = ops.convert_to_tensor(tokens, "int32")
         token = ops.slice(tokens, (0, index - 1), (ops.shape(tokens)[0], 1))
-        hidden = self.target_embedding(token, start_index=index - 1)
+        hidden = direct_call(self.target_embedding, token, start_index=index - 1)
         self_caches = []
         for block, self_cache, cross_cache in zip(self.decoder_blocks, cache["self"],
                                                   cache["cross"]):
-            hidden, self_cache = block(hidden, None, encoder_outputs_mask=cache["memory_mask"],
-                                       self_attention_cache=self_cache,
-                                       cache_update_index=index - 1,
-                                       cross_attention_cache=cross_cache)
+            hidden, self_cache = direct_call(
+                block, hidden, None, inputs_mask=ops.not_equal(token, 0),
+                encoder_outputs_mask=cache["memory_mask"], self_attention_cache=self_cache,
+                cache_update_index=index - 1, cross_attention_cache=cross_cache)
             self_caches.append(self_cache)
         return self._logits(hidden)[:, 0], hidden[:, 0], {**cache, "self": self_caches}
 
