@@ -10,7 +10,7 @@ import pytest
 from attention_zoo import layers
 from attention_zoo.layers import direct_call as direct_call_module
 from attention_zoo.layers.direct_call import direct_call
-from attention_zoo.models import TransformerTranslator
+from attention_zoo.models import Seq2SeqTranslator, TransformerTranslator
 from helpers import BACKEND, numpy
 
 
@@ -113,11 +113,18 @@ def test_decoder_block_cached_steps_equal_the_generic_path(through_keras):
     np.testing.assert_allclose(direct[0], direct[1], atol=1e-5)  # cached = whole sequence
 
 
+TRANSLATORS = {
+    "transformer": lambda: TransformerTranslator(40, 40, embed_dim=16, num_heads=2,
+                                                 intermediate_dim=32, num_blocks=2, max_length=9),
+    "seq2seq": lambda: Seq2SeqTranslator(40, 40, embed_dim=16, units=16, deep_output=True,
+                                         max_length=9)}
+
+
+@pytest.mark.parametrize("kind", sorted(TRANSLATORS))
 @pytest.mark.parametrize("sampler", ["greedy", "beam"])
-def test_translator_generates_the_same_tokens_as_the_generic_path(sampler, through_keras):
+def test_translator_generates_the_same_tokens_as_the_generic_path(kind, sampler, through_keras):
     keras.utils.set_random_seed(1)
-    model = TransformerTranslator(40, 40, embed_dim=16, num_heads=2, intermediate_dim=32,
-                                  num_blocks=2, max_length=9)
+    model = TRANSLATORS[kind]()
     source = np.random.default_rng(0).integers(3, 40, size=(5, 7)).astype("int32")
     source[1, 4:] = 0  # padded sources
     source[3, 2:] = 0

@@ -23,6 +23,7 @@ from keras import ops
 
 from attention_zoo import layers
 from attention_zoo.data.tokenizers import END_ID, PAD_ID, START_ID
+from attention_zoo.layers.direct_call import direct_call
 from attention_zoo.models.scheduled_sampling import fed_tokens
 from attention_zoo.models.translator import Translator
 
@@ -92,7 +93,8 @@ class Seq2SeqTranslator(Translator):
         outputs (state and context) and the input embedding, or the state alone."""
         if self.deep_output_dense is None:
             return decoder_outputs
-        return self.deep_output_dense(ops.concatenate([decoder_outputs, embedded], axis=-1))
+        return direct_call(self.deep_output_dense,
+                           ops.concatenate([decoder_outputs, embedded], axis=-1))
 
     def call_encoder(self, encoder_tokens, training=None):
         """(encoder outputs (batch, source_length, 2 units), their padding mask, the decoder's
@@ -113,11 +115,11 @@ class Seq2SeqTranslator(Translator):
 
     def call_decoder_with_cache(self, tokens, cache, index):
         token = ops.take(ops.convert_to_tensor(tokens, "int32"), index - 1, axis=1)
-        embedded = self.target_embedding(token)
+        embedded = direct_call(self.target_embedding, token)
         output, (state, *_), _ = self.decoder.cell.step(embedded,
                                                         [cache["hidden"], *cache["source"]])
         hidden = self._output_features(output, embedded)
-        return self.output_dense(hidden), hidden, {**cache, "hidden": state}
+        return direct_call(self.output_dense, hidden), hidden, {**cache, "hidden": state}
 
     def scheduled_sampling_call(self, encoder_tokens, decoder_inputs, use_gold, noise=None,
                                 training=None):
