@@ -15,6 +15,8 @@ from keras import ops
 
 from attention_zoo.layers import masking
 
+_TORCH = keras.config.backend() == "torch"
+
 
 def scaled_dot_product_attention(query, key, value, mask=None, causal=False, scale=None,
                                  dropout_rate=0.0, training=False,
@@ -59,12 +61,31 @@ def scaled_dot_product_attention(query, key, value, mask=None, causal=False, sca
 
 def _fused(query, key, value, mask, causal, scale):
     if mask is None:
-        return ops.dot_product_attention(query, key, value, scale=scale, is_causal=causal)
+        return _fused_kernel(query, key, value, None, causal, scale)
     # Let rows with no key attend everywhere (no NaN in any kernel), then zero them.
     row_ok = masking.has_any_key(mask)[..., None]  # (b, h, q, 1)
     safe_mask = ops.logical_or(mask, ops.logical_not(row_ok))
-    output = ops.dot_product_attention(query, key, value, mask=safe_mask, scale=scale)
+    output = _fused_kernel(query, key, value, safe_mask, False, scale)
     return ops.where(ops.transpose(row_ok, (0, 2, 1, 3)), output, ops.zeros_like(output))
+
+
+def _fused_kernel(query, key, value, mask, causal, scale):
+    """`keras.ops.dot_product_attention` of (batch, length, heads, dim) inputs and a boolean
+    mask. On torch, torch's `scaled_dot_product_attention` itself, on (batch, heads, length,
+    dim) views with the boolean mask: Keras's wrapper copies the query, keys, values and mask
+    into contiguous tensors, turns the mask into additive floats and asks whether flash
+    attention applies on every call (its dispatcher picks the kernel by itself)."""
+    query, key, value = (ops.convert_to_tensor(x) for x in (query, key, value))
+    if not _TORCH or not query.dtype == key.dtype == value.dtype:
+        return ops.dot_product_attention(query, key, value, mask=mask, scale=scale,
+                                         is_causal=causal)
+    import torch
+
+    output = torch.nn.functional.scaled_dot_product_attention(
+        *(torch.transpose(x, 1, 2) for x in (query, key, value)),
+        attn_mask=None if mask is None else ops.convert_to_tensor(mask, "bool"),
+        is_causal=causal, scale=scale)
+    return torch.transpose(output, 1, 2)
 
 
 def _explicit(query, key, value, mask, causal, scale, dropout_rate, seed):
