@@ -21,7 +21,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from attention_zoo import backend  # noqa: E402
-from attention_zoo.layers.direct_call import direct_call  # noqa: E402
 from common import compiled, header, median_seconds, peak_memory  # noqa: E402
 
 START = 1
@@ -50,7 +49,9 @@ class Decoder:
     def __init__(self, keras, layers, args):
         import numpy as np
 
-        self.ops, self.args = keras.ops, args
+        from attention_zoo.layers.direct_call import direct_call
+
+        self.ops, self.args, self.layer_call = keras.ops, args, direct_call
         self.embedding = layers.TokenAndPositionEmbedding(args.vocab, args.dim, mask_zero=False)
         self.blocks = [layers.TransformerDecoderBlock(args.heads, 4 * args.dim)
                        for _ in range(args.blocks)]
@@ -63,7 +64,7 @@ class Decoder:
 
     def run_blocks(self, x, memory):
         for block in self.blocks:
-            x = direct_call(block, x, memory)
+            x = self.layer_call(block, x, memory)
         return x
 
     def cached_step(self, decoding, beam_size):
@@ -72,15 +73,15 @@ class Decoder:
         cross_caches = [block.compute_cross_attention_cache(memory) for block in self.blocks]
 
         def next(tokens, caches, index):
-            x = direct_call(self.embedding, ops.slice(tokens, (0, index - 1), (rows, 1)),
+            x = self.layer_call(self.embedding, ops.slice(tokens, (0, index - 1), (rows, 1)),
                             start_index=index - 1)
             updated = []
             for block, cache, cross_cache in zip(self.blocks, caches, cross_caches):
-                x, cache = direct_call(block, x, memory, self_attention_cache=cache,
+                x, cache = self.layer_call(block, x, memory, self_attention_cache=cache,
                                        cache_update_index=index - 1,
                                        cross_attention_cache=cross_cache)
                 updated.append(cache)
-            return direct_call(self.logits, x)[:, 0], None, tuple(updated)
+            return self.layer_call(self.logits, x)[:, 0], None, tuple(updated)
 
         caches = tuple(block.empty_self_attention_cache(self.args.batch_size, self.args.tokens + 1)
                        for block in self.blocks)
@@ -91,8 +92,8 @@ class Decoder:
         memory = decoding.repeat_for_beams(self.memory, beam_size)
 
         def next(tokens, cache, index):
-            x = self.run_blocks(direct_call(self.embedding, tokens), memory)
-            return direct_call(self.logits, ops.take(x, index - 1, axis=1)), None, cache
+            x = self.run_blocks(self.layer_call(self.embedding, tokens), memory)
+            return self.layer_call(self.logits, ops.take(x, index - 1, axis=1)), None, cache
 
         return next, None
 
