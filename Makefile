@@ -5,6 +5,8 @@ RUN_BACKEND ?= tensorflow
 VENV ?= .venv
 BIN := $(VENV)/bin
 BACKENDS ?= tensorflow jax torch
+# pytest-xdist workers per backend; each test file stays on one worker (module fixtures run once).
+TEST_WORKERS ?= 2
 
 .PHONY: setup run test bench
 
@@ -21,11 +23,11 @@ run: setup
 	$(BIN)/attention-zoo info
 	KERAS_BACKEND=$(RUN_BACKEND) $(BIN)/attention-zoo train transformer --output-dir runs
 
-# pytest once per backend, each in its own process; fails if any backend fails.
+# pytest once per backend, each in its own processes; fails if any backend fails.
 test: setup
 	@failed=""; for b in $(BACKENDS); do \
 		echo "=== KERAS_BACKEND=$$b ==="; \
-		KERAS_BACKEND=$$b $(BIN)/python -m pytest -q $(PYTEST_ARGS) || failed="$$failed $$b"; \
+		KERAS_BACKEND=$$b $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS) || failed="$$failed $$b"; \
 	done; \
 	if [ -n "$$failed" ]; then echo "FAILED on:$$failed"; exit 1; fi; echo "all backends passed"
 

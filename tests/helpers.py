@@ -103,8 +103,8 @@ def reversal_pairs(rng, count, symbols=range(4, 12)):
 
 
 def reversal_exact_match(trainer_of=lambda model: model):
-    """Exact match of a small seq2seq, trained 20 epochs on 2,000 reversal pairs (through
-    `trainer_of(model)`), on the held-out sources it never saw."""
+    """Exact match of a small seq2seq, trained 10 epochs of 16 batches on 2,000 reversal pairs
+    (through `trainer_of(model)`), on the held-out sources it never saw."""
     from attention_zoo.losses import MaskedTokenAccuracy, MaskedTokenCrossentropy
     from attention_zoo.models import Seq2SeqTranslator
 
@@ -112,8 +112,8 @@ def reversal_exact_match(trainer_of=lambda model: model):
     sources, decoder_inputs, targets = reversal_pairs(np.random.default_rng(0), 2400)
     model = Seq2SeqTranslator(12, 12, embed_dim=16, units=48, dropout=0.0)
     trainer = trainer_of(model)
-    epochs, batch_size = 20, 64
-    schedule = keras.optimizers.schedules.CosineDecay(1e-2, epochs * 2000 // batch_size)
+    epochs, batch_size = 10, 128
+    schedule = keras.optimizers.schedules.CosineDecay(2e-2, epochs * 2000 // batch_size)
     trainer.compile(keras.optimizers.Adam(schedule), MaskedTokenCrossentropy(),
                     metrics=[MaskedTokenAccuracy()])
     trainer.fit([sources[:2000], decoder_inputs[:2000]], targets[:2000], batch_size=batch_size,

@@ -117,7 +117,7 @@ def test_seq2seq_with_scheduled_sampling_learns_to_reverse_unseen_sequences():
     trainers = []
 
     def scheduled(model):
-        trainers.append(ScheduledSampling(model, GoldTokenSchedule.parse("inverse-sigmoid:50"),
+        trainers.append(ScheduledSampling(model, GoldTokenSchedule.parse("inverse-sigmoid:20"),
                                           seed=0))
         return trainers[-1]
 
