@@ -23,7 +23,7 @@ run: setup
 	$(BIN)/attention-zoo info
 	KERAS_BACKEND=$(RUN_BACKEND) $(BIN)/attention-zoo train transformer --output-dir runs
 
-# pytest once per backend, each in its own processes; fails if any backend fails.
+# pytest once per backend (its own run, two worker processes); fails if any backend fails.
 test: setup
 	@failed=""; for b in $(BACKENDS); do \
 		echo "=== KERAS_BACKEND=$$b ==="; \
