@@ -10,6 +10,9 @@
     attention-zoo classify --model PRESET "text"...  labels texts, one line per text
     attention-zoo evaluate --model PRESET --data FILE
                                                     BLEU/chrF/exact match or accuracy/macro F1
+    attention-zoo calibrate --model FOLDER --data FILE
+                                                    fits a classifier preset's temperature on
+                                                    held-out labelled data, writes it into it
     attention-zoo presets [--json]                  the shipped presets and their metrics
     attention-zoo plot positional [--dim 128 --length 100 --output pe.png]
                                                     the sinusoidal encoding and PE(i).PE(j)
@@ -93,6 +96,17 @@ def _evaluate(args):
         print(", ".join(f"{key} {value:.4f}" if isinstance(value, float) else f"{key} {value}"
                         for key, value in report.items() if key != "confusion_matrix"))
     print(json.dumps(report))
+
+
+def _calibrate(args):
+    from attention_zoo import inference
+
+    record = inference.calibrate(args.model, args.data, args.batch_size)
+    if not args.json:
+        print(f"temperature {record['temperature']}: expected calibration error "
+              f"{record['ece_before']:.4f} -> {record['ece_after']:.4f} on "
+              f"{record['examples']} examples; written into {args.model}")
+    print(json.dumps(record))
 
 
 def _sampler_settings(args):
@@ -187,6 +201,15 @@ def build_parser():
     evaluate.add_argument("--data", required=True, help="source<TAB>reference lines "
                           "(translators) or label<TAB>text lines (classifiers)")
     evaluate.set_defaults(run=_evaluate)
+    calibrate = commands.add_parser("calibrate", help="fit a classifier preset's temperature "
+                                    "on held-out labelled data and write it into the preset")
+    calibrate.add_argument("--model", required=True, help="a classifier preset folder")
+    calibrate.add_argument("--data", required=True, help="label<TAB>text lines, held out from "
+                           "training")
+    calibrate.add_argument("--backend", choices=backend.BACKENDS)
+    calibrate.add_argument("--batch-size", type=int, default=64)
+    calibrate.add_argument("--json", action="store_true", help="print only the JSON line")
+    calibrate.set_defaults(run=_calibrate)
     plot = commands.add_parser("plot", help="plot what a layer computes")
     plot.add_argument("what", choices=["positional"], help="positional: the sinusoidal "
                       "encoding and its position-by-position dot products")

@@ -1,4 +1,4 @@
-"""What `attention-zoo translate|classify|evaluate` do with a preset: read texts one per line
+"""What `attention-zoo translate|classify|evaluate|calibrate` do with a preset: read texts one per line
 (arguments, a file or stdin), run the model in batches, write one result per line.
 
 >>> lines = read_lines(None, ["drei Äpfel", "  "])
@@ -101,20 +101,60 @@ def evaluate(model, path, settings):
         raise ValueError(f"model must be a translator or a classifier preset; received a "
                          f"{type(model).__name__} (a pretrained encoder reports its masked-token "
                          f"accuracy in its metadata.json)")
-    rows = read_tsv(path, columns=2)
     if isinstance(model, Translator):
+        rows = read_tsv(path, columns=2)
         translations = model.generate([source for source, _ in rows], **settings)
         return {**metrics.translation_report(translations, [target for _, target in rows]),
                 "pairs": len(rows)}
+    texts, labels = _labelled_texts(model, path)
+    results = model.predict_texts(texts)
+    names = model.preprocessor.class_names
+    probabilities = [[result["probabilities"][name] for name in names] for result in results]
+    return {**metrics.classification_report(
+                labels, [names.index(result["label"]) for result in results], len(names)),
+            "ece": round(metrics.expected_calibration_error(probabilities, labels), 4),
+            "examples": len(texts)}
+
+
+def calibrate(folder, path, batch_size=64):
+    """Fits the temperature of the classifier preset in `folder` on the labelled TSV at `path`
+    (label<TAB>text; held-out data, not the training set) by temperature scaling (Guo et al.,
+    2017: the T minimizing the negative log-likelihood of softmax(logits / T)), and writes it
+    into the preset: its config.json gets the temperature, its metadata.json a `calibration`
+    record. Labels and weights do not change; the probabilities `classify` and `evaluate`
+    report do. Returns the record: temperature, examples, and the expected calibration error on
+    that data before (at the preset's temperature until now) and after."""
+    import datetime
+
+    from attention_zoo import metrics, presets
+    from attention_zoo.models import AttentionClassifier
+
+    if not presets.is_preset(folder):  # a name or a handle: no folder of the user's to update
+        raise ValueError(f"--model must be a classifier preset folder (calibrate writes the "
+                         f"temperature into it); received {folder}")
+    model = AttentionClassifier.from_preset(folder)
+    texts, labels = _labelled_texts(model, path)
+    ids, _ = model.preprocessor.encode(texts)
+    logits = model.predict(ids, batch_size=batch_size, verbose=0)
+    before = model.temperature
+    model.temperature = metrics.fit_temperature(logits, labels)
+    record = {"temperature": round(model.temperature, 4), "data": path, "examples": len(texts),
+              "date": datetime.date.today().isoformat(),
+              **{f"ece_{when}": round(metrics.expected_calibration_error(
+                  metrics.softmax(logits, temperature), labels), 4)
+                 for when, temperature in (("before", before), ("after", model.temperature))}}
+    record = presets.portable(record)  # the data file's name, not a folder of this machine
+    presets.update_config(model, folder, {"calibration": record})
+    return record
+
+
+def _labelled_texts(model, path):
+    """(texts, label indices) of the label<TAB>text file at `path`; every label must be one of
+    the classifier's classes."""
+    rows = read_tsv(path, columns=2)
     names = model.preprocessor.class_names
     unknown = sorted({label for label, _ in rows} - set(names))
     if unknown:
         raise ValueError(f"{path}: labels must be the model's classes {names}; received "
                          f"{unknown[:5]}")
-    results = model.predict_texts([text for _, text in rows])
-    labels = [names.index(label) for label, _ in rows]
-    probabilities = [[result["probabilities"][name] for name in names] for result in results]
-    return {**metrics.classification_report(
-                labels, [names.index(result["label"]) for result in results], len(names)),
-            "ece": round(metrics.expected_calibration_error(probabilities, labels), 4),
-            "examples": len(rows)}
+    return [text for _, text in rows], [names.index(label) for label, _ in rows]

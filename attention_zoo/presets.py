@@ -45,9 +45,7 @@ def write_preset(model, folder, metadata=None):
     if model.preprocessor is None:
         raise ValueError("model.preprocessor is None; a preset holds the model with the "
                          "preprocessor (tokenizers) it was trained with")
-    config = keras.saving.serialize_keras_object(model)
-    config.pop("compile_config", None)  # the model, not its training losses and optimizer
-    saving.write_json(os.path.join(folder, CONFIG), config)
+    _write_config(model, folder)
     with saving.replacing(os.path.join(folder, WEIGHTS), suffix=".weights.h5") as temporary:
         # save_weights would also write a compiled model's optimizer state (Adam: 2x the
         # weights); keras_hub's Task.save_task_weights skips objects the same way.
@@ -66,6 +64,27 @@ def write_preset(model, folder, metadata=None):
         "class_name": type(model).__name__, "dtype_policy": model.dtype_policy.name,
         "parameters": model.count_params(),
         "date": datetime.date.today().isoformat(), **(metadata or {})}))
+
+
+def update_config(model, folder, metadata):
+    """Rewrites the config.json of the preset in `folder` from `model` (a model of that preset
+    whose constructor arguments changed, such as a classifier's temperature) and adds
+    `metadata` to its metadata.json; the weights and assets are not touched. Each file is
+    replaced whole."""
+    if not is_preset(folder):
+        raise ValueError(f"folder must be a preset folder ({CONFIG}, {WEIGHTS}, "
+                         f"{PREPROCESSOR}); received {folder}")
+    _write_config(model, folder)
+    path = os.path.join(folder, METADATA)
+    saving.write_json(path, {**saving.read_json(path), **portable(metadata)})
+
+
+def _write_config(model, folder):
+    import keras
+
+    config = keras.saving.serialize_keras_object(model)
+    config.pop("compile_config", None)  # the model, not its training losses and optimizer
+    saving.write_json(os.path.join(folder, CONFIG), config)
 
 
 def load_preset(preset, expected=None):

@@ -81,6 +81,57 @@ def test_calibration_is_reported_and_the_fitted_temperature_kept(trained):
         loaded.predict(ids, verbose=0), loaded.temperature), atol=1e-5)
 
 
+def test_calibrate_writes_the_temperature_fitted_on_held_out_data(trained, tmp_path, capsys):
+    """Held-out reviews with a third of their labels flipped: the separable model is confident
+    and right on the rest, so it is overconfident there and the fitted temperature is above 1."""
+    import hashlib
+    import shutil
+
+    from attention_zoo import cli, inference, metrics
+
+    _, _, _, folder = trained
+    preset = shutil.copytree(folder, tmp_path / "preset")
+    rng = random.Random(7)
+    rows = [(label if row % 3 else 1 - label, review(rng, label))
+            for row, label in enumerate([0, 1] * 60)]
+    held_out = tmp_path / "held_out.tsv"
+    held_out.write_text("".join(f"{label}\t{text}\n" for label, text in rows))
+    weights = hashlib.sha256((preset / "model.weights.h5").read_bytes()).hexdigest()
+    before = AttentionClassifier.from_preset(str(preset))
+    logits = before.predict(before.preprocessor.encode([text for _, text in rows])[0], verbose=0)
+    labels = [label for label, _ in rows]
+
+    cli.main(["calibrate", "--model", str(preset), "--data", str(held_out), "--json"])
+    record = json.loads(capsys.readouterr().out)
+    after = AttentionClassifier.from_preset(str(preset))
+    assert after.temperature == pytest.approx(metrics.fit_temperature(logits, labels), rel=1e-6)
+    assert after.temperature > 1.5 and record["temperature"] == round(after.temperature, 4)
+    assert record["ece_before"] == round(metrics.expected_calibration_error(
+        metrics.softmax(logits, before.temperature), labels), 4)
+    assert record["ece_after"] < record["ece_before"] and record["examples"] == 120
+    assert saving.read_json(preset / "metadata.json")["calibration"] == record
+    assert hashlib.sha256((preset / "model.weights.h5").read_bytes()).hexdigest() == weights
+    assert inference.evaluate(after, str(held_out), {})["ece"] == record["ece_after"]
+    np.testing.assert_allclose(after.attention_weights(sample_tokens(after.preprocessor.tokenizer))[0],
+                               metrics.softmax(before.predict(sample_tokens(
+                                   after.preprocessor.tokenizer), verbose=0), after.temperature),
+                               atol=1e-5)
+
+
+def test_calibrate_refuses_what_it_cannot_update(trained, tmp_path):
+    from attention_zoo import inference
+
+    _, _, _, folder = trained
+    with pytest.raises(ValueError, match="--model must be a classifier preset folder.*"
+                                         "received sentiment-transformer"):
+        inference.calibrate("sentiment-transformer", "unused.tsv")
+    wrong = tmp_path / "wrong.tsv"
+    wrong.write_text("positive\tthe film was wonderful\n")
+    with pytest.raises(ValueError, match=r"labels must be the model's classes \['0', '1'\]; "
+                                         r"received \['positive'\]"):
+        inference.calibrate(str(folder), str(wrong))
+
+
 def test_truncated_model_file_gives_a_clear_error(trained, tmp_path):
     _, _, _, folder = trained
     broken = tmp_path / "model.keras"

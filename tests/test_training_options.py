@@ -78,7 +78,8 @@ print(json.dumps({"devices": len(keras.distribution.list_devices()),
                     "implemented for JAX only; this runs in the jax pass")
 def test_data_parallel_on_two_devices_matches_one_device(tmp_path):
     environment = dict(os.environ, KERAS_BACKEND="jax", PYTHONPATH=ROOT,
-                       XLA_FLAGS="--xla_force_host_platform_device_count=2")
+                       XLA_FLAGS=f"{os.environ.get('XLA_FLAGS', '')} "
+                                 "--xla_force_host_platform_device_count=2")
     flags = ["--backend", "jax", "--epochs", "1", "--output-dir", str(tmp_path),
              *TINY_TRANSLATION, "--train-size", "320"]
     completed = subprocess.run([sys.executable, "-c", DISTRIBUTED_RUNS, json.dumps(flags)],
