@@ -29,6 +29,21 @@ def tiny_classifier():
     return model
 
 
+def test_predict_texts_reads_the_current_weights_and_temperature():
+    """Its forward pass is compiled on the first call; later weights and temperatures count."""
+    model = tiny_classifier()
+    texts = ["good film", "bad plot"]
+    first = model.predict_texts(texts)
+    logits = model.output_dense
+    logits.set_weights([np.zeros_like(w) for w in logits.get_weights()])
+    assert all(r["probabilities"] == {"negative": 0.5, "positive": 0.5}
+               for r in model.predict_texts(texts)), first
+    logits.set_weights([np.zeros_like(logits.kernel), np.array([0.0, 1.0], "float32")])
+    model.temperature = 2.0
+    positive = 1 / (1 + np.exp(-0.5))  # softmax([0, 1] / 2)
+    assert all(r["probability"] == round(positive, 4) for r in model.predict_texts(texts))
+
+
 def test_a_preset_round_trips_with_its_preprocessor(tmp_path):
     model = tiny_classifier()
     model.save_to_preset(str(tmp_path / "preset"))

@@ -8,6 +8,7 @@
 
 import re
 import time
+import weakref
 
 import keras_hub
 
@@ -63,6 +64,34 @@ def tokenizer_from_vocabulary(vocabulary, lowercase=False):
 def save_vocabulary(tokenizer, path):
     """One token per line, written atomically; `tokenizer_from_vocabulary(path)` rebuilds it."""
     atomic_write_text(path, "".join(f"{token}\n" for token in tokenizer.get_vocabulary()))
+
+
+_TRACED = weakref.WeakKeyDictionary()  # tokenizer -> its tokenize tf.function
+# Tracing that function costs about 4 s the first time (the C++ tokenizer is built from the
+# vocabulary); keras_hub's pure-Python path takes about 5 ms a review: fewer texts go that way.
+TRACE_FROM_TEXTS = 1000
+
+
+def tokenize_texts(tokenizer, texts):
+    """The token id lists of `texts` (a list of strings). From `TRACE_FROM_TEXTS` texts on (or
+    once traced), through the tokenizer's TensorFlow path: tensorflow-text's C++ WordPiece in a
+    `tf.function` traced once per tokenizer (measured: 500 IMDB reviews in 0.10 s, against
+    2.6 s in keras_hub's pure-Python path, which it takes outside `tf.function` and `tf.data`).
+    The ids are the same either way.
+
+    >>> tokenizer = build_tokenizer(["drei Äpfel", "vier Birnen"], 100, verbose=0)
+    >>> texts = ["vier Äpfel", "drei"] * 500
+    >>> tokenize_texts(tokenizer, texts) == [[int(i) for i in tokenizer(t)] for t in texts]
+    True
+    """
+    import tensorflow as tf
+
+    if len(texts) < TRACE_FROM_TEXTS and tokenizer not in _TRACED:
+        return [[int(i) for i in tokenizer(text)] for text in texts]
+    if tokenizer not in _TRACED:
+        _TRACED[tokenizer] = tf.function(tokenizer.tokenize, input_signature=[
+            tf.TensorSpec([None], tf.string)])
+    return _TRACED[tokenizer](tf.constant(list(texts))).to_list()
 
 
 def detokenize(tokenizer, ids):

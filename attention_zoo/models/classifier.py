@@ -14,8 +14,9 @@ import keras
 import numpy as np
 from keras import ops
 
-from attention_zoo import layers
+from attention_zoo import layers, metrics
 from attention_zoo.layers.validation import check_token_ids
+from attention_zoo.models.generation import compiled_function
 from attention_zoo.models.preset_model import PresetModel
 from attention_zoo.models.text_encoder import TextEncoder
 
@@ -49,6 +50,7 @@ class AttentionClassifier(TextEncoder, PresetModel):
                                            **kwargs})
         self.num_classes, self.temperature = num_classes, temperature
         self._initialized = True
+        self._compiled_explain = None  # (logits, pooling weights) of tokens, built on first use
 
     @classmethod
     def from_pretrained_encoder(cls, pretrained, num_classes, dropout=0.1,
@@ -65,11 +67,17 @@ class AttentionClassifier(TextEncoder, PresetModel):
         return self.pooling(self._encode(tokens, training), training=training)
 
     def attention_weights(self, tokens):
-        """Numpy (class probabilities (batch, classes), pooling weights (batch, length))."""
-        tokens = ops.convert_to_tensor(tokens, "int32")
+        """Numpy (class probabilities (batch, classes) at `self.temperature`, pooling weights
+        (batch, length)), through a forward pass compiled for the backend (once per shape)."""
+        if self._compiled_explain is None:
+            self._compiled_explain = compiled_function(self._explain_tokens, self)
+        logits, weights = self._compiled_explain(ops.convert_to_tensor(tokens, "int32"))
+        return (metrics.softmax(ops.convert_to_numpy(logits), self.temperature),
+                ops.convert_to_numpy(weights))
+
+    def _explain_tokens(self, tokens):
         pooled, weights = self._pool(tokens, training=False)
-        probabilities = ops.softmax(self.output_dense(pooled) / self.temperature, axis=-1)
-        return ops.convert_to_numpy(probabilities), ops.convert_to_numpy(weights)
+        return self.output_dense(pooled), weights
 
     def predict_texts(self, texts, top_tokens=5, batch_size=64):
         """For each text: its label, the label's probability, every class's probability and the

@@ -28,8 +28,8 @@ def encode(tokenizer, texts, sequence_length):
             raise ValueError(f"texts[{row}] must be a non-empty string; received {text!r}")
     ids = np.zeros((len(texts), sequence_length), "int32")
     too_long = np.zeros(len(texts), bool)
-    for row, text in enumerate(texts):
-        tokens = [int(i) for i in tokenizer(normalize_text(text))]
+    token_lists = tokenization.tokenize_texts(tokenizer, [normalize_text(text) for text in texts])
+    for row, tokens in enumerate(token_lists):
         too_long[row] = len(tokens) > sequence_length
         ids[row, :min(len(tokens), sequence_length)] = tokens[:sequence_length]
     return ids, too_long
@@ -39,9 +39,8 @@ def token_counts(tokenizer, texts, chunk=4096):
     """(len(texts),) int: how many tokens `tokenizer` makes of each text, in batched calls."""
     counts = []
     for start in range(0, len(texts), chunk):
-        tokens = tokenizer([normalize_text(text) for text in texts[start:start + chunk]])
-        rows = tokens.to_list() if hasattr(tokens, "to_list") else tokens  # tf.RaggedTensor
-        counts += [len(row) for row in rows]
+        counts += [len(row) for row in tokenization.tokenize_texts(
+            tokenizer, [normalize_text(text) for text in texts[start:start + chunk]])]
     return np.array(counts, "int64")
 
 

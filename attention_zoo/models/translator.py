@@ -19,7 +19,7 @@ from keras import ops
 
 from attention_zoo import decoding
 from attention_zoo.layers.validation import check_positive_int, check_token_ids
-from attention_zoo.models.generation import compiled_search
+from attention_zoo.models.generation import compiled_function
 from attention_zoo.models.preset_model import PresetModel
 
 SOURCE_LENGTH_STEP = 16  # sources are padded to a multiple of this: one compilation per bucket
@@ -130,7 +130,7 @@ class Translator(PresetModel):
             return decoding.sample(self.call_decoder_with_cache, prompt, keras_hub_sampler,
                                    cache, model=self, **ids)
 
-        return compiled_search(search, self, keras_hub_sampler), keras_hub_sampler
+        return compiled_function(search, self, keras_hub_sampler), keras_hub_sampler
 
     def _beam_search(self, prompt, cache, beam_size, length_penalty, ids):
         """Beam search that carries (and reorders) only the cache entries a step changes; the
