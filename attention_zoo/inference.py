@@ -1,5 +1,5 @@
-"""What `attention-zoo translate|classify|evaluate|calibrate` do with a preset: read texts one per line
-(arguments, a file or stdin), run the model in batches, write one result per line.
+"""What `attention-zoo translate|classify|evaluate|calibrate` do with a preset: read texts one
+per line (arguments, a file or stdin), run the model in batches, write one result per line.
 
 >>> lines = read_lines(None, ["drei Äpfel", "  "])
 >>> [(line.where, line.text) for line in lines]

@@ -112,10 +112,9 @@ def test_calibrate_writes_the_temperature_fitted_on_held_out_data(trained, tmp_p
     assert saving.read_json(preset / "metadata.json")["calibration"] == record
     assert hashlib.sha256((preset / "model.weights.h5").read_bytes()).hexdigest() == weights
     assert inference.evaluate(after, str(held_out), {})["ece"] == record["ece_after"]
-    np.testing.assert_allclose(after.attention_weights(sample_tokens(after.preprocessor.tokenizer))[0],
-                               metrics.softmax(before.predict(sample_tokens(
-                                   after.preprocessor.tokenizer), verbose=0), after.temperature),
-                               atol=1e-5)
+    ids = sample_tokens(after.preprocessor.tokenizer)
+    np.testing.assert_allclose(after.attention_weights(ids)[0], metrics.softmax(
+        before.predict(ids, verbose=0), after.temperature), atol=1e-5)
 
 
 def test_calibrate_refuses_what_it_cannot_update(trained, tmp_path):
