@@ -1,8 +1,8 @@
 """Datasets, tokenizers and tf.data pipelines that the recipes read.
 
 `load_translation` / `load_sentiment` / `load_unlabelled` return `Splits` of examples;
-`build_tokenizer` learns a WordPiece vocabulary; `translation_dataset` /
-`classification_dataset` / `masked_lm_dataset` make tf.data pipelines.
+`build_tokenizer` learns a WordPiece vocabulary, `tokenize_texts` tokenizes many texts at once;
+`translation_dataset` / `classification_dataset` / `masked_lm_dataset` make tf.data pipelines.
 """
 
 from attention_zoo.data.files import DownloadError, normalize_text, read_tsv
@@ -12,12 +12,13 @@ from attention_zoo.data.sentiment import load_sentiment
 from attention_zoo.data.splits import Splits
 from attention_zoo.data.tokenizers import (END_ID, MASK_TOKEN, PAD_ID, RESERVED_TOKENS,
                                            START_ID, UNK_ID, build_tokenizer, detokenize,
-                                           save_vocabulary, tokenizer_from_vocabulary)
+                                           save_vocabulary, tokenize_texts,
+                                           tokenizer_from_vocabulary)
 from attention_zoo.data.translation import load_translation
 from attention_zoo.data.unlabelled import load_unlabelled
 
 __all__ = ["DownloadError", "END_ID", "MASK_TOKEN", "PAD_ID", "RESERVED_TOKENS", "START_ID",
            "Splits", "UNK_ID", "build_tokenizer", "classification_dataset", "detokenize",
            "load_sentiment", "load_translation", "load_unlabelled", "masked_lm_dataset",
-           "normalize_text", "read_tsv", "save_vocabulary", "tokenizer_from_vocabulary",
-           "translation_dataset"]
+           "normalize_text", "read_tsv", "save_vocabulary", "tokenize_texts",
+           "tokenizer_from_vocabulary", "translation_dataset"]
