@@ -22,11 +22,12 @@ if "--xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
     os.environ["XLA_FLAGS"] = (f"{os.environ.get('XLA_FLAGS', '')} "
                                "--xla_backend_optimization_level=0").strip()
 
-# Under pytest-xdist each worker gets its share of the cores for OpenMP (torch's intra-op pool,
-# numpy's BLAS): two workers whose pools each spin on every core slowed torch's small-step
+# Under pytest-xdist each torch worker gets its share of the cores for OpenMP (torch's
+# intra-op pool): two workers whose pools each spin on every core slowed torch's small-step
 # tests about 9x (the reversal-learning seq2seq: 10 s alone, 91 s in a 2-worker pass; the
-# torch pass took 605 s, and 405 s with one thread a worker on 2 cores).
-if "PYTEST_XDIST_WORKER_COUNT" in os.environ:
+# torch pass took 605 s, and 405 s with one thread a worker on 2 cores). Not on TensorFlow:
+# its pass took 750 s, and 960 s with one OpenMP thread a worker.
+if "PYTEST_XDIST_WORKER_COUNT" in os.environ and os.environ.get("KERAS_BACKEND") == "torch":
     os.environ.setdefault("OMP_NUM_THREADS", str(max(
         1, (os.cpu_count() or 1) // int(os.environ["PYTEST_XDIST_WORKER_COUNT"]))))
 
