@@ -4,6 +4,9 @@ decays of the gold-token probability of scheduled sampling (Bengio et al., 2015)
 >>> schedule = TransformerSchedule(embed_dim=512, warmup_steps=4000)
 >>> round(float(schedule(4000)), 6)  # the peak: 512 ** -0.5 * 4000 ** -0.5
 0.000699
+>>> cooled = TransformerSchedule(512, 4000, total_steps=20000, cooldown_steps=10000)
+>>> [round(float(cooled(step) / schedule(step)), 3) for step in (10000, 15000, 20000, 25000)]
+[1.0, 0.5, 0.0, 0.0]
 >>> gold = GoldTokenSchedule.parse("inverse-sigmoid:100")
 >>> [round(float(gold(step)), 3) for step in (0, 460, 1000)]
 [0.99, 0.501, 0.005]
@@ -18,22 +21,38 @@ from keras import ops
 @keras.saving.register_keras_serializable(package="attention_zoo")
 class TransformerSchedule(keras.optimizers.schedules.LearningRateSchedule):
     """lr(step) = scale * embed_dim^-0.5 * min(step^-0.5, step * warmup_steps^-1.5): a linear
-    warm-up for `warmup_steps`, then decay with the inverse square root of the step."""
+    warm-up for `warmup_steps`, then decay with the inverse square root of the step.
 
-    def __init__(self, embed_dim, warmup_steps=4000, scale=1.0):
+    With `cooldown_steps` > 0 the last `cooldown_steps` of `total_steps` also ramp that rate
+    linearly down to 0 (the cool-down of "warmup-stable-decay" schedules, Hägele et al., 2024,
+    which matches a cosine decay; a model trained on at a rate > 0 gains from ending at 0).
+    """
+
+    def __init__(self, embed_dim, warmup_steps=4000, scale=1.0, total_steps=None,
+                 cooldown_steps=0):
+        if cooldown_steps and not (total_steps and 0 < cooldown_steps <= total_steps):
+            raise ValueError("cooldown_steps must be in (0, total_steps] with total_steps "
+                             f"given; received cooldown_steps={cooldown_steps}, "
+                             f"total_steps={total_steps}")
         self.embed_dim = embed_dim
         self.warmup_steps = warmup_steps
         self.scale = scale
+        self.total_steps = total_steps
+        self.cooldown_steps = cooldown_steps
 
     def __call__(self, step):
         step = ops.maximum(ops.cast(step, "float32"), 1.0)
         warmup = ops.cast(self.warmup_steps, "float32")
-        return (self.scale * self.embed_dim ** -0.5
+        rate = (self.scale * self.embed_dim ** -0.5
                 * ops.minimum(ops.rsqrt(step), step * warmup ** -1.5))
+        if not self.cooldown_steps:
+            return rate
+        return rate * ops.clip((self.total_steps - step) / self.cooldown_steps, 0.0, 1.0)
 
     def get_config(self):
         return {"embed_dim": self.embed_dim, "warmup_steps": self.warmup_steps,
-                "scale": self.scale}
+                "scale": self.scale, "total_steps": self.total_steps,
+                "cooldown_steps": self.cooldown_steps}
 
 
 @keras.saving.register_keras_serializable(package="attention_zoo")

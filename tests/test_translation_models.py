@@ -44,6 +44,20 @@ def test_warmup_schedule_matches_the_paper_formula():
         np.testing.assert_allclose(numpy(schedule(step)), expected, rtol=1e-5)
 
 
+def test_cooldown_ramps_the_schedule_linearly_to_zero_over_its_last_steps():
+    base = TransformerSchedule(embed_dim=128, warmup_steps=100)
+    cooled = TransformerSchedule(embed_dim=128, warmup_steps=100, total_steps=1000,
+                                 cooldown_steps=400)
+    for step, factor in ((50, 1.0), (600, 1.0), (700, 0.75), (900, 0.25), (1000, 0.0),
+                         (1200, 0.0)):
+        np.testing.assert_allclose(numpy(cooled(step)), factor * numpy(base(step)),
+                                   rtol=1e-5, atol=1e-12)
+    assert TransformerSchedule.from_config(cooled.get_config()).cooldown_steps == 400
+    for total, cooldown in ((None, 10), (100, 101), (100, -1)):
+        with pytest.raises(ValueError, match="cooldown_steps must be in"):
+            TransformerSchedule(128, 100, total_steps=total, cooldown_steps=cooldown)
+
+
 def test_tied_embedding_logits_are_hidden_times_embedding_transpose(rng):
     embed = layers.TokenAndPositionEmbedding(11, 6)
     hidden = rng.normal(size=(2, 3, 6)).astype("float32")

@@ -253,3 +253,13 @@ def test_malformed_scheduled_sampling_flag_is_a_usage_error(capsys):
     with pytest.raises(SystemExit):
         seq2seq_attention.parse_args(["--scheduled-sampling", "cosine:3"])
     assert "KIND:CONSTANT" in capsys.readouterr().err
+
+
+def test_cooldown_epochs_reach_the_optimizer_schedule(capsys):
+    args = transformer_translation.parse_args(["--epochs", "4", "--cooldown-epochs", "2"])
+    schedule = transformer_translation.RECIPE.optimizer(args, steps_per_epoch=10)._learning_rate
+    assert (schedule.total_steps, schedule.cooldown_steps) == (40, 20)
+    assert float(schedule(40)) == 0.0 and float(schedule(30)) > 0.0
+    with pytest.raises(SystemExit):
+        transformer_translation.parse_args(["--epochs", "2", "--cooldown-epochs", "3"])
+    assert "--cooldown-epochs must be in [0, --epochs=2]; received 3" in capsys.readouterr().err

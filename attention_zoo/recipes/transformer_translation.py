@@ -27,8 +27,14 @@ def parse_args(argv=None):
     parser.add_argument("--warmup-steps", type=int, default=1000)
     parser.add_argument("--learning-rate-scale", type=float, default=1.0,
                         help="multiplies the warm-up schedule")
+    parser.add_argument("--cooldown-epochs", type=int, default=0, metavar="N",
+                        help="the last N of --epochs ramp the learning rate linearly to 0")
     parser.add_argument("--clipnorm", type=float, default=1.0)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if not 0 <= args.cooldown_epochs <= args.epochs:
+        parser.error(f"--cooldown-epochs must be in [0, --epochs={args.epochs}]; received "
+                     f"{args.cooldown_epochs}")
+    return args
 
 
 class TransformerRecipe(translation.TranslationRecipe):
@@ -52,8 +58,10 @@ class TransformerRecipe(translation.TranslationRecipe):
 
         from attention_zoo.schedules import TransformerSchedule
 
-        schedule = TransformerSchedule(args.embed_dim, args.warmup_steps,
-                                       args.learning_rate_scale)
+        schedule = TransformerSchedule(
+            args.embed_dim, args.warmup_steps, args.learning_rate_scale,
+            total_steps=args.epochs * steps_per_epoch,
+            cooldown_steps=args.cooldown_epochs * steps_per_epoch)
         return keras.optimizers.Adam(schedule, beta_1=0.9, beta_2=0.98, epsilon=1e-9,
                                      clipnorm=args.clipnorm)
 
