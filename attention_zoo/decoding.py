@@ -183,7 +183,10 @@ def _reorder(rows, beams):
     source beams."""
     batch, beam_size = ops.shape(beams)
     offsets = ops.arange(batch, dtype="int32")[:, None] * beam_size
-    return ops.take(rows, ops.reshape(offsets + ops.cast(beams, "int32"), (-1,)), axis=0)
+    chosen = ops.reshape(offsets + ops.cast(beams, "int32"), (-1,))
+    if keras.config.backend() == "torch":  # indexing keeps the memory layout (head-major caches)
+        return ops.convert_to_tensor(rows)[ops.convert_to_tensor(chosen, "int64")]
+    return ops.take(rows, chosen, axis=0)
 
 
 def _pad_after_end(tokens, index, end_token_id, pad_token_id):

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from attention_zoo.layers import MultiHeadAttention
-from helpers import copy_keras_attention_weights, input_gradients, numpy
+from helpers import BACKEND, copy_keras_attention_weights, input_gradients, numpy
 
 HEADS, KEY_DIM, DIM = 4, 8, 16
 
@@ -114,6 +114,26 @@ def test_cross_attention_cache_equals_full(rng):
     for i in range(4):
         step, _ = layer(decoder[:, i:i + 1], encoder, cache=cache)
         np.testing.assert_allclose(numpy(step)[:, 0], full[:, i], atol=1e-5)
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="caches are stored head-major on torch only")
+def test_torch_caches_stay_head_major_through_writes_and_beam_reorders(rng):
+    from attention_zoo import decoding
+
+    def head_major(part):  # a (batch, length, heads, dim) view of contiguous head-major memory
+        return part.transpose(1, 2).is_contiguous()
+
+    x = rng.normal(size=(4, 3, DIM)).astype("float32")
+    layer = MultiHeadAttention(HEADS, KEY_DIM)
+    cache = layer.empty_cache(4, 5)
+    assert tuple(cache[0].shape) == (4, 5, HEADS, KEY_DIM) and all(map(head_major, cache))
+    _, cache = layer(x[:, :1], x[:, :1], cache=cache, cache_update_index=0)
+    assert all(map(head_major, cache))
+    assert all(map(head_major, layer.compute_cache(x)))
+    beams = np.array([[1, 1], [0, 1]])  # 2 sentences, 2 beams: rows 1, 1, 2, 3
+    reordered = decoding._reorder(cache[0], beams)
+    assert head_major(reordered)
+    np.testing.assert_array_equal(numpy(reordered), numpy(cache[0])[[1, 1, 2, 3]])
 
 
 def test_gradients_finite_and_nonzero_under_masks(rng):

@@ -15,6 +15,7 @@ import keras
 from keras import ops
 
 from attention_zoo.layers import masking
+from attention_zoo.layers.direct_call import direct_call
 from attention_zoo.layers.validation import (check_positive_int, check_token_ids,
                                              check_token_ids_shape)
 
@@ -134,9 +135,9 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
             embeddings = ops.cast(self.token_embedding.embeddings, token_ids.dtype)
             return ops.matmul(token_ids, ops.transpose(embeddings))
         check_token_ids(f"{self.name}: token ids", token_ids, self.vocab_size)
-        embedded = self.token_embedding(token_ids)
+        embedded = direct_call(self.token_embedding, token_ids)
         embedded = embedded * ops.cast(math.sqrt(self.embed_dim), embedded.dtype)
-        return embedded + self.position_encoding(embedded, start_index=start_index)
+        return embedded + direct_call(self.position_encoding, embedded, start_index=start_index)
 
     def compute_mask(self, token_ids, mask=None):
         if len(token_ids.shape) != 2:  # reverse: the hidden states' mask goes through
