@@ -184,8 +184,12 @@ def _reorder(rows, beams):
     batch, beam_size = ops.shape(beams)
     offsets = ops.arange(batch, dtype="int32")[:, None] * beam_size
     chosen = ops.reshape(offsets + ops.cast(beams, "int32"), (-1,))
-    if keras.config.backend() == "torch":  # indexing keeps the memory layout (head-major caches)
-        return ops.convert_to_tensor(rows)[ops.convert_to_tensor(chosen, "int64")]
+    if keras.config.backend() == "torch":  # keep the memory layout (head-major caches)
+        import torch
+
+        rows = ops.convert_to_tensor(rows)
+        return torch.index_select(rows, 0, ops.convert_to_tensor(chosen, "int64"),
+                                  out=torch.empty_like(rows))
     return ops.take(rows, chosen, axis=0)
 
 
