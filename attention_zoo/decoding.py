@@ -184,12 +184,14 @@ def _reorder(rows, beams):
     batch, beam_size = ops.shape(beams)
     offsets = ops.arange(batch, dtype="int32")[:, None] * beam_size
     chosen = ops.reshape(offsets + ops.cast(beams, "int32"), (-1,))
-    if keras.config.backend() == "torch":  # keep the memory layout (head-major caches)
+    if keras.config.backend() == "torch":
         import torch
 
         rows = ops.convert_to_tensor(rows)
-        return torch.index_select(rows, 0, ops.convert_to_tensor(chosen, "int64"),
-                                  out=torch.empty_like(rows))
+        if not (torch.is_grad_enabled() and rows.requires_grad):  # out= has no autograd
+            # into a tensor of the rows' own memory layout (head-major caches stay so)
+            return torch.index_select(rows, 0, ops.convert_to_tensor(chosen, "int64"),
+                                      out=torch.empty_like(rows))
     return ops.take(rows, chosen, axis=0)
 
 

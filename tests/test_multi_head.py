@@ -118,6 +118,8 @@ def test_cross_attention_cache_equals_full(rng):
 
 @pytest.mark.skipif(BACKEND != "torch", reason="caches are stored head-major on torch only")
 def test_torch_caches_stay_head_major_through_writes_and_beam_reorders(rng):
+    import torch
+
     from attention_zoo import decoding
 
     def head_major(part):  # a (batch, length, heads, dim) view of contiguous head-major memory
@@ -131,7 +133,8 @@ def test_torch_caches_stay_head_major_through_writes_and_beam_reorders(rng):
     assert all(map(head_major, cache))
     assert all(map(head_major, layer.compute_cache(x)))
     beams = np.array([[1, 1], [0, 1]])  # 2 sentences, 2 beams: rows 1, 1, 2, 3
-    reordered = decoding._reorder(cache[0], beams)
+    with torch.no_grad():  # as the searches run
+        reordered = decoding._reorder(cache[0], beams)
     assert head_major(reordered)
     np.testing.assert_array_equal(numpy(reordered), numpy(cache[0])[[1, 1, 2, 3]])
 
