@@ -141,7 +141,9 @@ class MultiHeadAttention(keras.layers.Layer):
         query_length, key_length = ops.shape(projected)[1], ops.shape(keys)[1]
         mask = masking.combine_masks(query_mask, key_mask, attention_mask,
                                      query_length=projected.shape[1], key_length=keys.shape[1])
-        causal = use_causal_mask
+        # One new query over a cache: the mask of filled positions is already causal.
+        causal = use_causal_mask and not (cache_update_index is not None
+                                          and projected.shape[1] == 1)
         if causal and (mask is not None or cache is not None):
             mask = masking.combine_masks(attention_mask=mask, causal=True,
                                          query_length=query_length, key_length=key_length,
