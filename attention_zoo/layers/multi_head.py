@@ -46,7 +46,9 @@ class MultiHeadAttention(keras.layers.Layer):
     Returns the output, then the (batch, heads, q_len, k_len) weights if asked, then the
     cache if one was given.
 
-    `cache` is a `(key_cache, value_cache)` pair of shape (batch, max_len, heads, dim). With
+    `cache` is a `(key_cache, value_cache)` pair of shape (batch, max_len, heads, dim) (on
+    torch, `empty_cache` and `compute_cache` store it head-major: views of (batch, heads,
+    max_len, dim) tensors, which torch's attention kernel reads contiguously). With
     `cache_update_index=i`, the projections of `key`/`value` are written at positions
     [i, i + q_len) and the query attends over positions < i + q_len (causally with
     `use_causal_mask`). The padding mask of this call's keys (Keras mask or `value_mask`/
@@ -178,8 +180,8 @@ class MultiHeadAttention(keras.layers.Layer):
         key_cache, value_cache = self._check_cache(cache)
         _check_cache_index(index, key.shape[1], key_cache.shape[1])
         keys, values = self._project(value, key)
-        return (write_positions(key_cache, index, ops.cast(keys, key_cache.dtype)),
-                write_positions(value_cache, index, ops.cast(values, value_cache.dtype)))
+        return (_write_positions(key_cache, index, ops.cast(keys, key_cache.dtype)),
+                _write_positions(value_cache, index, ops.cast(values, value_cache.dtype)))
 
     def compute_cache(self, value, key=None):
         """The (key_cache, value_cache) projections of `key`/`value`, e.g. an encoder output."""
@@ -256,7 +258,7 @@ def _head_major(part):
     return ops.convert_to_tensor(part).transpose(1, 2).contiguous().transpose(1, 2)
 
 
-def write_positions(tensor, index, update):
+def _write_positions(tensor, index, update):
     """`tensor` with `update` written at positions [index, index + update length) of axis 1:
     `keras.ops.slice_update`; on torch a copy of `tensor` in its own memory layout and one
     `index_copy_` (Keras's torch `slice_update` builds an index grid for each axis and calls
