@@ -3,14 +3,15 @@
     python benchmarks/length_sorted_batches.py --backend tensorflow [--batches 60] [--json]
 
 With `--length-sorted-batches` the translation recipes batch pairs of similar length and cut
-each batch to its longest sentences rounded up to 8 (`data.translation_dataset(...,
-length_multiple=8)`). On the spa-eng training split (the seed-0 split of ../shared/data/spa-eng,
-tokenized with the shipped transformer-spa-eng preset's tokenizers) this counts, over one whole
-epoch, the sequence positions a train step computes with batches padded to `--max-length` and
-with cut batches, then trains a fresh model of the spa-eng preset's size (`--embed-dim` 128,
-4 heads, `--intermediate-dim` 512, 2 blocks) on `--batches` batches of each pipeline,
-alternating, and reports target tokens per second of each (the first batch of every new shape,
-which compiles, is not timed).
+each batch to its longest sentences rounded up to a multiple (`--length-multiple`;
+`data.translation_dataset(..., length_multiple=8)`). On the spa-eng training split (the seed-0
+split of ../shared/data/spa-eng, tokenized with the shipped transformer-spa-eng preset's
+tokenizers) this counts, over one whole epoch, the sequence positions a train step computes
+with batches padded to `--max-length` and with batches cut to each `--length-multiple` (say
+`--length-multiple 8 1`), then trains a fresh model of the spa-eng preset's size
+(`--embed-dim` 128, 4 heads, `--intermediate-dim` 512, 2 blocks) on `--batches` batches of
+each pipeline, alternating, and reports target tokens per second of each (the first batch of
+every new shape, which may compile, is not timed).
 One JSON line at the end (only that with --json).
 """
 
@@ -39,7 +40,8 @@ def parse_args(argv=None):
                         help="whose tokenizers to use")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--max-length", type=int, default=32)
-    parser.add_argument("--length-multiple", type=int, default=8)
+    parser.add_argument("--length-multiple", type=int, nargs="+", default=[8],
+                        help="cut batches to lengths rounded up to each of these")
     parser.add_argument("--embed-dim", type=int, default=128)
     parser.add_argument("--intermediate-dim", type=int, default=512)
     parser.add_argument("--batches", type=int, default=60,
@@ -109,23 +111,26 @@ def main(argv=None):
                                         args.batch_size, shuffle=True,
                                         length_multiple=length_multiple)
 
-    padded, cut = pipeline(None), pipeline(args.length_multiple)
-    padded_positions, cut_positions = positions(padded), positions(cut)
+    padded, cuts = pipeline(None), [pipeline(multiple) for multiple in args.length_multiple]
+    padded_positions, cut_positions = positions(padded), [positions(cut) for cut in cuts]
     results = {**header("length_sorted_batches", args, keras, backend),
-               "train_pairs": len(train), "steps_per_epoch": len(cut),
+               "train_pairs": len(train), "steps_per_epoch": len(padded),
                "padded_positions_per_epoch": padded_positions,
-               "cut_positions_per_epoch": cut_positions,
-               "positions_ratio": round(cut_positions / padded_positions, 3)}
+               "cut": [{"length_multiple": multiple, "positions_per_epoch": count,
+                        "positions_ratio": round(count / padded_positions, 3)}
+                       for multiple, count in zip(args.length_multiple, cut_positions)]}
     if args.batches:
-        padded_rate, cut_rate = train_rates(spa_eng_model(args, preprocessor), [padded, cut],
-                                            args.batches)
-        results.update(padded_tokens_per_second=round(padded_rate),
-                       cut_tokens_per_second=round(cut_rate),
-                       speedup=round(cut_rate / padded_rate, 2))
+        padded_rate, *cut_rates = train_rates(spa_eng_model(args, preprocessor),
+                                              [padded, *cuts], args.batches)
+        results["padded_tokens_per_second"] = round(padded_rate)
+        for cut, rate in zip(results["cut"], cut_rates):
+            cut.update(tokens_per_second=round(rate), speedup=round(rate / padded_rate, 2))
     if not args.json:
-        print(f"{args.backend}: cut batches compute {results['positions_ratio']:.0%} of the "
-              f"padded positions; train steps {results.get('padded_tokens_per_second')} -> "
-              f"{results.get('cut_tokens_per_second')} target tokens/s")
+        for cut in results["cut"]:
+            print(f"{args.backend}: batches cut to multiples of {cut['length_multiple']} compute "
+                  f"{cut['positions_ratio']:.0%} of the padded positions; train steps "
+                  f"{results.get('padded_tokens_per_second')} -> "
+                  f"{cut.get('tokens_per_second')} target tokens/s")
     print(json.dumps(results))
     return results
 

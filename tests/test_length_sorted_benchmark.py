@@ -27,11 +27,12 @@ def test_cut_batches_compute_fewer_positions_than_padded_ones(benchmark, tmp_pat
     lines = [" ".join(rng.choices(WORDS, k=rng.choice([2, 3, 4, 20]))) for _ in range(3200)]
     path.write_text("".join(f"{line} {i}\t{line} {i}\n" for i, line in enumerate(lines)))
     line = benchmark.main(["--data", str(path), "--backend", BACKEND, "--batch-size", "16",
-                           "--batches", "0", "--json"])
+                           "--batches", "0", "--length-multiple", "8", "1", "--json"])
     # 3,200 pairs less the 1,000 validation and 2,000 test pairs of the seed-0 split.
     assert line["train_pairs"] == 200 and line["steps_per_epoch"] == 13
     assert line["padded_positions_per_epoch"] == 200 * 2 * 32
-    assert line["cut_positions_per_epoch"] < 0.8 * line["padded_positions_per_epoch"]
+    by_eight, by_one = (cut["positions_per_epoch"] for cut in line["cut"])
+    assert by_one < by_eight < 0.8 * line["padded_positions_per_epoch"]
 
 
 class CountingModel:

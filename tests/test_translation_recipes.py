@@ -263,3 +263,28 @@ def test_cooldown_epochs_reach_the_optimizer_schedule(capsys):
     with pytest.raises(SystemExit):
         transformer_translation.parse_args(["--epochs", "2", "--cooldown-epochs", "3"])
     assert "--cooldown-epochs must be in [0, --epochs=2]; received 3" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flags, multiple", [
+    ([], 8 if BACKEND == "jax" else 1),  # this CPU: XLA compiles every shape on JAX only
+    (["--length-multiple", "4"], 4)])
+def test_length_sorted_batches_are_cut_to_the_length_multiple(flags, multiple):
+    pairs = [(" ".join(["one"] * (i % 12 + 1)), " ".join(["eins"] * (i % 10 + 1)))
+             for i in range(64)]
+    tokenizers = [data.build_tokenizer([pair[side] for pair in pairs], 50, verbose=0)
+                  for side in (0, 1)]
+    args = transformer_translation.parse_args(
+        ["--length-sorted-batches", "--batch-size", "8", "--max-length", "16", *flags])
+    train, _ = transformer_translation.RECIPE.datasets(
+        args, data.Splits(pairs, pairs[:8], pairs[:8]),
+        preprocessing.TranslationPreprocessor(*tokenizers, 16))
+    assert args.length_multiple == multiple  # recorded with the run's flags
+    widths = {int(tensor.shape[1]) for (source, _), target in train for tensor in (source, target)}
+    assert all(width % multiple == 0 for width in widths)
+    assert len(widths) > 1 and (multiple > 1 or widths & {1, 2, 3, 5, 6, 7})
+
+
+def test_length_multiple_below_one_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit):
+        transformer_translation.parse_args(["--length-multiple", "0"])
+    assert "expected a whole number >= 1; received '0'" in capsys.readouterr().err
