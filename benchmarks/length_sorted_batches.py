@@ -1,6 +1,7 @@
 """What length-sorted, cut batches save when training the spa-eng Transformer.
 
-    python benchmarks/length_sorted_batches.py --backend tensorflow [--batches 60] [--json]
+    python benchmarks/length_sorted_batches.py --backend tensorflow [--batches 60]
+        [--length-multiple 8 1] [--json]
 
 With `--length-sorted-batches` the translation recipes batch pairs of similar length and cut
 each batch to its longest sentences rounded up to a multiple (`--length-multiple`;
