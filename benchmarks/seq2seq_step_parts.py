@@ -50,8 +50,10 @@ def batch(args):
     return source, decoder_inputs, np.roll(decoder_inputs, -1, axis=1), mask
 
 
-def gradient_time(tf, function, inputs, layer, steps):
+def gradient_time(function, inputs, layer, steps):
     """Median seconds of forward and backward of `function(inputs)` (a scalar), compiled."""
+    import tensorflow as tf
+
     inputs = tf.constant(inputs)
 
     @tf.function
@@ -64,7 +66,7 @@ def gradient_time(tf, function, inputs, layer, steps):
     return median_seconds(lambda: [gradient.numpy() for gradient in step()], steps)
 
 
-def part_times(args, model, source, mask):
+def part_times(args, model, mask):
     """Forward and backward seconds of the output layer with its loss, the decoder and the
     encoder, each alone, on inputs of the shapes the model gives them."""
     import numpy as np
@@ -91,12 +93,11 @@ def part_times(args, model, source, mask):
     def random(dim):
         return rng.normal(size=size + (dim,)).astype("float32")
 
-    return {"output_layer_and_loss": gradient_time(tf, output_loss, random(args.units),
-                                                   model.output_dense, args.steps),
-            "decoder": gradient_time(tf, decoder, random(args.embed_dim), model.decoder,
-                                     args.steps),
-            "encoder": gradient_time(tf, encoder, random(args.embed_dim), model.encoder,
-                                     args.steps)}
+    parts = {"output_layer_and_loss": (output_loss, args.units, model.output_dense),
+             "decoder": (decoder, args.embed_dim, model.decoder),
+             "encoder": (encoder, args.embed_dim, model.encoder)}
+    return {name: gradient_time(function, random(dim), layer, args.steps)
+            for name, (function, dim, layer) in parts.items()}
 
 
 def main(argv=None):
@@ -117,7 +118,7 @@ def main(argv=None):
                       jit_compile=jit_compile)
         step_seconds[jit_compile] = median_seconds(
             lambda: model.train_on_batch([source, decoder_inputs], targets), args.steps)
-    parts = part_times(args, model, source, mask)
+    parts = part_times(args, model, mask)
     results = {**header("seq2seq_step_parts", args, keras, backend),
                "parameters": model.count_params(),
                "train_step_ms": round(1000 * step_seconds[False], 1),

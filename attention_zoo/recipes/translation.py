@@ -333,18 +333,18 @@ def default_length_multiple():
     return 1
 
 
-def _positive(text):
-    """argparse type: an int >= 1."""
-    if not (text.isdigit() and int(text) >= 1):
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1; received {text!r}")
-    return int(text)
+def _whole_number(minimum):
+    """argparse type: an int >= `minimum`."""
+    def parse(text):
+        if not (text.isdigit() and int(text) >= minimum):
+            raise argparse.ArgumentTypeError(
+                f"expected a whole number >= {minimum}; received {text!r}")
+        return int(text)
+
+    return parse
 
 
-def _count(text):
-    """argparse type: an int >= 0."""
-    if not text.isdigit():
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0; received {text!r}")
-    return int(text)
+_count, _positive = _whole_number(0), _whole_number(1)
 
 
 def _target_tokens(dataset):
