@@ -32,6 +32,7 @@ def build_model():
         context))[:, -1]
     pooled, _ = layers.AttentionPooling(units=8)(x)
     outputs = keras.layers.Dense(3)(keras.layers.Concatenate()([context, decoded, pooled]))
+    outputs = outputs + layers.NgramBag(VOCAB, 64, 3, embeddings_initializer="normal")(tokens)
     return keras.Model(tokens, outputs)
 
 

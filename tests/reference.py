@@ -55,3 +55,13 @@ def bigram_buckets(token_ids, num_buckets, multiplier=2039):
     ids = np.asarray(token_ids, np.int64)
     previous = np.pad(ids[:, :-1], ((0, 0), (1, 0)))
     return (previous * multiplier + ids) % num_buckets
+
+
+def ngram_bag(table, token_ids, vocab_size, num_buckets):
+    """Per text: (sum of the table rows of its tokens and of vocab_size + their bigram buckets)
+    / sqrt(token count), over non-padding positions (a bag of counts, L2-style scaling)."""
+    ids = np.asarray(token_ids, np.int64)
+    rows = np.concatenate([ids, vocab_size + bigram_buckets(ids, num_buckets)], axis=1)
+    present = np.concatenate([ids != 0, ids != 0], axis=1)
+    summed = np.stack([table[row[keep]].sum(axis=0) for row, keep in zip(rows, present)])
+    return summed / np.sqrt(np.maximum((ids != 0).sum(axis=1, keepdims=True), 1))

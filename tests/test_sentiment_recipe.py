@@ -164,3 +164,15 @@ def test_unset_epochs_and_patience_come_from_the_data_size(trained):
     assert recipe.scaled_defaults(2_500) == {"epochs": 18, "early_stopping": 4}
     assert recipe.scaled_defaults(10_000) == {"epochs": 5, "early_stopping": 3}
     assert recipe.scaled_defaults(10) == {"epochs": 20, "early_stopping": 5}
+
+
+def test_ngram_bag_flag_trains_it_and_the_preset_keeps_it():
+    model, tokenizer, results, folder = separable_sentiment_run("transformer", "--bag-buckets",
+                                                                "512")
+    assert results["test"]["accuracy"] >= 0.95, results["test"]
+    assert model.ngram_bag is not None and np.abs(model.ngram_bag.get_weights()[0]).max() > 0
+    loaded = AttentionClassifier.from_preset(str(folder))
+    assert loaded.bag_buckets == 512
+    ids = sample_tokens(tokenizer)
+    np.testing.assert_allclose(loaded.predict(ids, verbose=0), model.predict(ids, verbose=0),
+                               atol=1e-5)

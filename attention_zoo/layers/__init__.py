@@ -6,6 +6,7 @@ from attention_zoo.layers.bigram import BigramEmbedding, bigram_buckets
 from attention_zoo.layers.dot_product import ScaledDotProductAttention, scaled_dot_product_attention
 from attention_zoo.layers.fused_gru import FusedGRU
 from attention_zoo.layers.multi_head import MultiHeadAttention
+from attention_zoo.layers.ngram_bag import NgramBag
 from attention_zoo.layers.pooling import AttentionPooling
 from attention_zoo.layers.recurrent import BahdanauAttentionDecoder, BahdanauAttentionGRUCell
 from attention_zoo.layers.positional import (SinusoidalPositionalEncoding,
@@ -26,6 +27,7 @@ __all__ = [
     "FeedForward",
     "FusedGRU",
     "MultiHeadAttention",
+    "NgramBag",
     "ScaledDotProductAttention",
     "SinusoidalPositionalEncoding",
     "TokenAndPositionEmbedding",

@@ -27,7 +27,9 @@ class AttentionClassifier(TextEncoder, PresetModel):
 
     The encoder (`TextEncoder`: "transformer" or "bigru-attention", plus `bigram_buckets` hashed
     word-pair rows so attention sees "not good" apart from "good"), then attention pooling
-    (AdditiveAttention from a learned query over the sequence), dropout, dense logits.
+    (AdditiveAttention from a learned query over the sequence), dropout, dense logits. With
+    `bag_buckets` > 0, the logits of an `NgramBag` (a linear model on the text's unigrams and
+    `bag_buckets` hashed bigrams) are added: the wide half of a wide-and-deep model.
     `from_pretrained_encoder` starts from the encoder of a `MaskedLanguageModel`.
     `temperature` divides the logits in the probabilities `predict_texts` reports (temperature
     scaling, fitted on validation data by the recipe); the logits and labels do not change.
@@ -35,49 +37,56 @@ class AttentionClassifier(TextEncoder, PresetModel):
 
     def __init__(self, vocab_size, num_classes, encoder="transformer", embed_dim=64,
                  num_heads=4, intermediate_dim=128, num_blocks=1, units=64, dropout=0.1,
-                 attention_dropout=0.0, bigram_buckets=0, temperature=1.0, **kwargs):
+                 attention_dropout=0.0, bigram_buckets=0, bag_buckets=0, temperature=1.0,
+                 **kwargs):
         # === Layers ===
         self._build_encoder(vocab_size, encoder, embed_dim, num_heads, intermediate_dim,
                             num_blocks, units, dropout, attention_dropout, bigram_buckets)
         self.pooling = layers.AttentionPooling(embed_dim, name="pooling")
         self.pooled_dropout = keras.layers.Dropout(dropout, name="pooled_dropout")
         self.output_dense = keras.layers.Dense(num_classes, name="logits", dtype="float32")
+        self.ngram_bag = (layers.NgramBag(vocab_size, bag_buckets, num_classes, dtype="float32",
+                                          name="ngram_bag") if bag_buckets else None)
         # === Functional model ===
         tokens = keras.Input((None,), dtype="int32", name="tokens")
-        pooled, _ = self._pool(tokens)
-        logits = self.output_dense(self.pooled_dropout(pooled))
+        logits, _ = self._logits(tokens)
         super().__init__(tokens, logits, **{"name": f"{encoder.replace('-', '_')}_classifier",
                                            **kwargs})
-        self.num_classes, self.temperature = num_classes, temperature
+        self.num_classes, self.bag_buckets = num_classes, bag_buckets
+        self.temperature = temperature
         self._initialized = True
         self._compiled_explain = None  # (logits, pooling weights) of tokens, built on first use
 
     @classmethod
     def from_pretrained_encoder(cls, pretrained, num_classes, dropout=0.1,
-                                attention_dropout=0.0):
+                                attention_dropout=0.0, bag_buckets=0):
         """A classifier whose encoder is that of `pretrained` (a `MaskedLanguageModel`): its
-        configuration and weights; the attention pooling and the logits start fresh."""
+        configuration and weights; the attention pooling, the logits and the n-gram bag start
+        fresh."""
         model = cls(num_classes=num_classes, dropout=dropout,
-                    attention_dropout=attention_dropout, **pretrained.encoder_config())
+                    attention_dropout=attention_dropout, bag_buckets=bag_buckets,
+                    **pretrained.encoder_config())
         model.load_encoder_weights(pretrained)
         return model
 
-    def _pool(self, tokens, training=None):
-        """(pooled (batch, features), attention weights (batch, length))."""
-        return self.pooling(self._encode(tokens, training), training=training)
+    def _logits(self, tokens, training=None):
+        """(logits (batch, classes), pooling weights (batch, length)): the dense head on the
+        attention-pooled encoding, plus the n-gram bag's logits when there is one."""
+        pooled, weights = self.pooling(self._encode(tokens, training), training=training)
+        logits = self.output_dense(self.pooled_dropout(pooled, training=training))
+        if self.ngram_bag is not None:
+            logits = logits + self.ngram_bag(tokens)
+        return logits, weights
 
     def attention_weights(self, tokens):
         """Numpy (class probabilities (batch, classes) at `self.temperature`, pooling weights
         (batch, length)), through a forward pass compiled for the backend (once per shape)."""
         if self._compiled_explain is None:
-            self._compiled_explain = compiled_function(self._explain_tokens, self)
+            self._compiled_explain = compiled_function(
+                lambda ids: self._logits(ids, training=False), self)
         logits, weights = self._compiled_explain(ops.convert_to_tensor(tokens, "int32"))
         return (metrics.softmax(ops.convert_to_numpy(logits), self.temperature),
                 ops.convert_to_numpy(weights))
-
-    def _explain_tokens(self, tokens):
-        pooled, weights = self._pool(tokens, training=False)
-        return self.output_dense(pooled), weights
 
     def predict_texts(self, texts, top_tokens=5, batch_size=64):
         """For each text: its label, the label's probability, every class's probability and the
@@ -106,5 +115,6 @@ class AttentionClassifier(TextEncoder, PresetModel):
 
     def get_config(self):
         return {"name": self.name, "num_classes": self.num_classes, "dropout": self.dropout,
-                "attention_dropout": self.attention_dropout, "temperature": self.temperature,
+                "attention_dropout": self.attention_dropout, "bag_buckets": self.bag_buckets,
+                "temperature": self.temperature,
                 **self.encoder_config()}

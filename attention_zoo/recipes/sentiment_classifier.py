@@ -36,6 +36,9 @@ def parse_args(argv=None):
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--sequence-length", type=int, default=512)
     add_encoder_flags(parser)
+    parser.add_argument("--bag-buckets", type=int, default=0,
+                        help="hashed word-pair rows of a linear bag of unigrams and bigrams "
+                        "whose logits are added to the attention head's (0: none)")
     parser.add_argument("--dropout", type=float, default=0.2)
     parser.add_argument("--attention-dropout", type=float, default=0.0,
                         help="dropout on attention weights (0 keeps the fused attention kernel)")
@@ -228,13 +231,13 @@ def _classifier(args, preprocessor):
     if args.encoder:
         return AttentionClassifier.from_pretrained_encoder(
             _pretrained(args), num_classes, dropout=args.dropout,
-            attention_dropout=args.attention_dropout)
+            attention_dropout=args.attention_dropout, bag_buckets=args.bag_buckets)
     return AttentionClassifier(
         preprocessor.tokenizer.vocabulary_size(), num_classes, encoder=args.model,
         embed_dim=args.embed_dim, num_heads=args.num_heads,
         intermediate_dim=args.intermediate_dim, num_blocks=args.num_blocks, units=args.units,
         dropout=args.dropout, attention_dropout=args.attention_dropout,
-        bigram_buckets=args.bigram_buckets)
+        bigram_buckets=args.bigram_buckets, bag_buckets=args.bag_buckets)
 
 
 def _pretrained(args):
