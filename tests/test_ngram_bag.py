@@ -34,23 +34,45 @@ def test_bad_sizes_are_named(arguments, message):
         NgramBag(**arguments)
 
 
-def test_classifier_adds_the_bag_logits_to_the_attention_head():
-    """The same classifier without the bag (weights copied) plus the bag's reference logits."""
-    sizes = {"vocab_size": 30, "num_classes": 2, "embed_dim": 8, "num_heads": 2,
-             "intermediate_dim": 16, "bigram_buckets": 16}
+SIZES = {"vocab_size": 30, "num_classes": 2, "embed_dim": 8, "num_heads": 2,
+         "intermediate_dim": 16, "bigram_buckets": 16}
+IDS = np.array([[4, 9, 9, 2, 0], [3, 0, 0, 0, 0]] * 8, "int32")
+
+
+def classifier_and_branches(**arguments):
+    """A classifier with a random bag, and the logits of its two branches: the same classifier
+    without the bag (weights copied), and the bag's numpy reference."""
     keras.utils.set_random_seed(0)
-    with_bag = AttentionClassifier(bag_buckets=64, bag_scale=3.0, **sizes)
-    without = AttentionClassifier(**sizes)
+    with_bag = AttentionClassifier(bag_buckets=64, **SIZES, **arguments)
+    without = AttentionClassifier(**SIZES)
     for layer in without.layers:
         if layer.weights:
             layer.set_weights(with_bag.get_layer(layer.name).get_weights())
     table = np.random.default_rng(0).normal(size=(30 + 64, 2)).astype("float32")
     with_bag.ngram_bag.set_weights([table])
-    ids = np.array([[4, 9, 9, 2, 0], [3, 0, 0, 0, 0]], "int32")
-    expected = numpy(without(ids)) + 3.0 * ngram_bag(table, ids, 30, 64)
-    np.testing.assert_allclose(numpy(with_bag(ids)), expected, atol=1e-5)
-    probabilities, _ = with_bag.attention_weights(ids)  # the explaining path adds it too
-    np.testing.assert_allclose(probabilities, keras.ops.convert_to_numpy(
-        keras.ops.softmax(expected)), atol=1e-5)
-    rebuilt = AttentionClassifier.from_config(with_bag.get_config())
+    return with_bag, numpy(without(IDS)), with_bag.bag_scale * ngram_bag(table, IDS, 30, 64)
+
+
+def test_classifier_adds_the_bag_logits_to_the_attention_head():
+    model, head, bag = classifier_and_branches(bag_scale=3.0)
+    np.testing.assert_allclose(numpy(model(IDS)), head + bag, atol=1e-5)
+    probabilities, _ = model.attention_weights(IDS)  # the explaining path adds it too
+    np.testing.assert_allclose(probabilities, numpy(keras.ops.softmax(head + bag)), atol=1e-5)
+    rebuilt = AttentionClassifier.from_config(model.get_config())
     assert (rebuilt.bag_buckets, rebuilt.bag_scale) == (64, 3.0)
+
+
+def test_branch_dropout_drops_whole_branches_in_training_only():
+    """Each example's training logits are one of 0, 2 head, 2 bag, 2 (head + bag) at rate 0.5,
+    and both kinds of single-branch examples occur; inference adds both."""
+    model, head, bag = classifier_and_branches(branch_dropout=0.5, dropout=0.0)
+    np.testing.assert_allclose(numpy(model(IDS, training=False)), head + bag, atol=1e-5)
+    trained = numpy(model(IDS, training=True))
+    kinds = []
+    for row, logits in enumerate(trained):
+        candidates = [0 * head[row], 2 * head[row], 2 * bag[row], 2 * (head[row] + bag[row])]
+        matches = [np.allclose(logits, candidate, atol=1e-4) for candidate in candidates]
+        assert any(matches), (logits, candidates)
+        kinds.append(matches.index(True))
+    assert {1, 2} <= set(kinds), kinds
+    assert AttentionClassifier.from_config(model.get_config()).branch_dropout_rate == 0.5

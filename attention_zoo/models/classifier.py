@@ -36,7 +36,9 @@ class AttentionClassifier(TextEncoder, PresetModel):
     (AdditiveAttention from a learned query over the sequence), dropout, dense logits. With
     `bag_buckets` > 0, the logits of an `NgramBag` (a linear model on the text's unigrams and
     `bag_buckets` hashed bigrams, its output times `bag_scale`) are added: the wide half of a
-    wide-and-deep model.
+    wide-and-deep model. `branch_dropout` drops each branch's logits (the head's, the bag's)
+    for an example in training with that probability, independently, so each also learns to
+    classify alone instead of leaving the examples the other has memorized.
     `from_pretrained_encoder` starts from the encoder of a `MaskedLanguageModel`.
     `temperature` divides the logits in the probabilities `predict_texts` reports (temperature
     scaling, fitted on validation data by the recipe); the logits and labels do not change.
@@ -45,7 +47,7 @@ class AttentionClassifier(TextEncoder, PresetModel):
     def __init__(self, vocab_size, num_classes, encoder="transformer", embed_dim=64,
                  num_heads=4, intermediate_dim=128, num_blocks=1, units=64, dropout=0.1,
                  attention_dropout=0.0, bigram_buckets=0, bag_buckets=0, bag_scale=BAG_SCALE,
-                 temperature=1.0, **kwargs):
+                 branch_dropout=0.0, temperature=1.0, **kwargs):
         # === Layers ===
         self._build_encoder(vocab_size, encoder, embed_dim, num_heads, intermediate_dim,
                             num_blocks, units, dropout, attention_dropout, bigram_buckets)
@@ -55,12 +57,16 @@ class AttentionClassifier(TextEncoder, PresetModel):
         self.ngram_bag = (layers.NgramBag(vocab_size, bag_buckets, num_classes, scale=bag_scale,
                                           dtype="float32", name="ngram_bag")
                           if bag_buckets else None)
+        # drops a whole branch's logits for an example (each branch alone, independently)
+        self.branch_dropout = keras.layers.Dropout(branch_dropout, noise_shape=(None, 2, 1),
+                                                   name="branch_dropout")
         # === Functional model ===
         tokens = keras.Input((None,), dtype="int32", name="tokens")
         logits, _ = self._logits(tokens)
         super().__init__(tokens, logits, **{"name": f"{encoder.replace('-', '_')}_classifier",
                                            **kwargs})
         self.num_classes, self.bag_buckets, self.bag_scale = num_classes, bag_buckets, bag_scale
+        self.branch_dropout_rate = branch_dropout
         self.temperature = temperature
         self._initialized = True
         self._compiled_explain = None  # (logits, pooling weights) of tokens, built on first use
@@ -73,6 +79,7 @@ class AttentionClassifier(TextEncoder, PresetModel):
         fresh."""
         model = cls(num_classes=num_classes, dropout=dropout,
                     attention_dropout=attention_dropout, bag_buckets=bag_buckets,
+                    branch_dropout=branch_dropout,
                     **pretrained.encoder_config())
         model.load_encoder_weights(pretrained)
         return model
@@ -83,7 +90,8 @@ class AttentionClassifier(TextEncoder, PresetModel):
         pooled, weights = self.pooling(self._encode(tokens, training), training=training)
         logits = self.output_dense(self.pooled_dropout(pooled, training=training))
         if self.ngram_bag is not None:
-            logits = logits + self.ngram_bag(tokens)
+            branches = ops.stack([logits, self.ngram_bag(tokens)], axis=1)
+            logits = ops.sum(self.branch_dropout(branches, training=training), axis=1)
         return logits, weights
 
     def attention_weights(self, tokens):
@@ -124,6 +132,6 @@ class AttentionClassifier(TextEncoder, PresetModel):
     def get_config(self):
         return {"name": self.name, "num_classes": self.num_classes, "dropout": self.dropout,
                 "attention_dropout": self.attention_dropout, "bag_buckets": self.bag_buckets,
-                "bag_scale": self.bag_scale,
+                "bag_scale": self.bag_scale, "branch_dropout": self.branch_dropout_rate,
                 "temperature": self.temperature,
                 **self.encoder_config()}

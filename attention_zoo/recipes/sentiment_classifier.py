@@ -39,6 +39,9 @@ def parse_args(argv=None):
     parser.add_argument("--bag-buckets", type=int, default=0,
                         help="hashed word-pair rows of a linear bag of unigrams and bigrams "
                         "whose logits are added to the attention head's (0: none)")
+    parser.add_argument("--branch-dropout", type=float, default=0.0,
+                        help="with --bag-buckets: the probability of dropping the attention "
+                        "head's or the bag's logits for an example in training")
     parser.add_argument("--dropout", type=float, default=0.2)
     parser.add_argument("--attention-dropout", type=float, default=0.0,
                         help="dropout on attention weights (0 keeps the fused attention kernel)")
@@ -231,13 +234,15 @@ def _classifier(args, preprocessor):
     if args.encoder:
         return AttentionClassifier.from_pretrained_encoder(
             _pretrained(args), num_classes, dropout=args.dropout,
-            attention_dropout=args.attention_dropout, bag_buckets=args.bag_buckets)
+            attention_dropout=args.attention_dropout, bag_buckets=args.bag_buckets,
+            branch_dropout=args.branch_dropout)
     return AttentionClassifier(
         preprocessor.tokenizer.vocabulary_size(), num_classes, encoder=args.model,
         embed_dim=args.embed_dim, num_heads=args.num_heads,
         intermediate_dim=args.intermediate_dim, num_blocks=args.num_blocks, units=args.units,
         dropout=args.dropout, attention_dropout=args.attention_dropout,
-        bigram_buckets=args.bigram_buckets, bag_buckets=args.bag_buckets)
+        bigram_buckets=args.bigram_buckets, bag_buckets=args.bag_buckets,
+            branch_dropout=args.branch_dropout)
 
 
 def _pretrained(args):
