@@ -76,3 +76,8 @@ def test_branch_dropout_drops_whole_branches_in_training_only():
         kinds.append(matches.index(True))
     assert {1, 2} <= set(kinds), kinds
     assert AttentionClassifier.from_config(model.get_config()).branch_dropout_rate == 0.5
+
+
+def test_branch_dropout_without_a_bag_is_refused():
+    with pytest.raises(ValueError, match="branch_dropout needs the second branch"):
+        AttentionClassifier(branch_dropout=0.5, **SIZES)

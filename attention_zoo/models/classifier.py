@@ -48,6 +48,9 @@ class AttentionClassifier(TextEncoder, PresetModel):
                  num_heads=4, intermediate_dim=128, num_blocks=1, units=64, dropout=0.1,
                  attention_dropout=0.0, bigram_buckets=0, bag_buckets=0, bag_scale=BAG_SCALE,
                  branch_dropout=0.0, temperature=1.0, **kwargs):
+        if branch_dropout and not bag_buckets:
+            raise ValueError(f"branch_dropout needs the second branch, bag_buckets > 0; received "
+                             f"branch_dropout={branch_dropout}, bag_buckets={bag_buckets}")
         # === Layers ===
         self._build_encoder(vocab_size, encoder, embed_dim, num_heads, intermediate_dim,
                             num_blocks, units, dropout, attention_dropout, bigram_buckets)
@@ -58,8 +61,9 @@ class AttentionClassifier(TextEncoder, PresetModel):
                                           dtype="float32", name="ngram_bag")
                           if bag_buckets else None)
         # drops a whole branch's logits for an example (each branch alone, independently)
-        self.branch_dropout = keras.layers.Dropout(branch_dropout, noise_shape=(None, 2, 1),
-                                                   name="branch_dropout")
+        self.branch_dropout = (keras.layers.Dropout(branch_dropout, noise_shape=(None, 2, 1),
+                                                    name="branch_dropout")
+                               if bag_buckets else None)
         # === Functional model ===
         tokens = keras.Input((None,), dtype="int32", name="tokens")
         logits, _ = self._logits(tokens)
@@ -73,7 +77,7 @@ class AttentionClassifier(TextEncoder, PresetModel):
 
     @classmethod
     def from_pretrained_encoder(cls, pretrained, num_classes, dropout=0.1,
-                                attention_dropout=0.0, bag_buckets=0):
+                                attention_dropout=0.0, bag_buckets=0, branch_dropout=0.0):
         """A classifier whose encoder is that of `pretrained` (a `MaskedLanguageModel`): its
         configuration and weights; the attention pooling, the logits and the n-gram bag start
         fresh."""
