@@ -23,7 +23,7 @@ from attention_zoo.models.text_encoder import TextEncoder
 
 # Multiplies the n-gram bag's logits: under Adam, a 10x learning rate for the bag. Measured on
 # 10,000 IMDB reviews, a bag alone reached 84.3 % test accuracy at learning rate 1e-3 (the
-# recipe's) and 88.8 % at 1e-2.
+# recipe's; 5 epochs) and 88.8 % at 1e-2 (10 epochs; 88.0 % at 5e-2).
 BAG_SCALE = 10.0
 
 
