@@ -4,12 +4,16 @@ recipe's splits, for several training-set sizes (a learning curve).
     python benchmarks/sentiment_baselines.py --data ../shared/data/imdb
     python benchmarks/sentiment_baselines.py --data ../shared/data/imdb --sizes 1000 2500 \\
         --classifiers transformer bigru-attention --backend tensorflow -- --epochs 3
+    python benchmarks/sentiment_baselines.py --data ../shared/data/imdb --bag-alone
 
 For each size (`all` = the whole training split): the first N examples of the recipe's
 seeded training split, its validation and test splits unchanged. The baseline is TF-IDF over
 unigrams and bigrams (sublinear term frequency) with logistic regression (scikit-learn), its
 inverse regularization C picked on the validation split. With --classifiers, the sentiment
 recipe trains each attention classifier on the same examples (flags after `--` go to it).
+With --bag-alone, a `layers.NgramBag` alone (a linear model on the word pieces of the recipe's
+vocabulary and 2**20 hashed pairs: the wide half of `--bag-buckets`) is trained on them too
+(AdamW at 1e-2, cosine, --bag-epochs, the last epoch kept).
 Prints one JSON line: per size, the baseline's and each classifier's test accuracy and the
 difference.
 """
@@ -36,6 +40,9 @@ def parse_args(argv=None):
                         help="training-set sizes: whole numbers or 'all'")
     parser.add_argument("--classifiers", nargs="*", default=[],
                         choices=("transformer", "bigru-attention"))
+    parser.add_argument("--bag-alone", action="store_true",
+                        help="also train an NgramBag alone on the same examples")
+    parser.add_argument("--bag-epochs", type=int, default=10)
     parser.add_argument("--backend", choices=backend.BACKENDS, default=backend.active())
     parser.add_argument("--validation-size", type=int, default=2500)
     parser.add_argument("--test-size", type=int, default=2500)
@@ -69,6 +76,38 @@ def bigram_baseline(splits):
             "seconds": round(time.perf_counter() - started, 1)}
 
 
+BAG_BUCKETS, BAG_LEARNING_RATE, BAG_BATCH, BAG_LENGTH = 2**20, 1e-2, 64, 512
+
+
+def bag_alone(splits, epochs):
+    """Test accuracy and seconds of an NgramBag alone (the recipe's vocabulary learned from
+    `splits.train`) trained on `splits.train` for `epochs`."""
+    import keras
+
+    from attention_zoo import data, layers
+
+    started = time.perf_counter()
+    tokenizer = data.build_tokenizer([text for text, _ in splits.train], 20000, lowercase=True,
+                                     verbose=False)
+
+    def batches(examples, shuffle=False):
+        return data.classification_dataset(examples, tokenizer, BAG_LENGTH, BAG_BATCH,
+                                           shuffle=shuffle)
+
+    keras.utils.set_random_seed(0)
+    tokens = keras.Input((None,), dtype="int32")
+    model = keras.Model(tokens, layers.NgramBag(tokenizer.vocabulary_size(), BAG_BUCKETS,
+                                                len(splits.class_names))(tokens))
+    steps = epochs * -(-len(splits.train) // BAG_BATCH)
+    model.compile(keras.optimizers.AdamW(keras.optimizers.schedules.CosineDecay(
+        BAG_LEARNING_RATE, steps), weight_decay=0.0),
+        keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    model.fit(batches(splits.train, shuffle=True), epochs=epochs, verbose=0)
+    accuracy = model.evaluate(batches(splits.test), verbose=0)[1]
+    return {"test_accuracy": round(float(accuracy), 4), "epochs": epochs,
+            "seconds": round(time.perf_counter() - started, 1)}
+
+
 def main(argv=None):
     args = parse_args(argv)
     backend.use(args.backend)
@@ -82,6 +121,8 @@ def main(argv=None):
                                      args.test_size, args.seed, train_size=train_size)
         row = {"train_examples": len(splits.train), "test_examples": len(splits.test),
                "baseline": bigram_baseline(splits)}
+        if args.bag_alone:
+            row["bag_alone"] = bag_alone(splits, args.bag_epochs)
         for model in args.classifiers:
             results = sentiment_classifier.main([
                 "--backend", args.backend, "--dataset", args.dataset, "--data", args.data,

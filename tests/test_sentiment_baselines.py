@@ -77,3 +77,13 @@ def test_fit_temperature_recovers_the_temperature_labels_were_drawn_with():
     probabilities = metrics.softmax(logits, temperature=2.5)
     labels = [rng.choice(3, p=row) for row in probabilities]
     assert metrics.fit_temperature(logits, labels) == pytest.approx(2.5, rel=0.05)
+
+
+def test_ngram_bag_alone_next_to_the_baseline(reviews, tmp_path):
+    line = load_benchmark().main(["--data", str(reviews), "--sizes", "all", "--bag-alone",
+                                  "--bag-epochs", "20", "--backend", BACKEND,
+                                  "--validation-size", "40", "--test-size", "100",
+                                  "--output-dir", str(tmp_path)])
+    (whole,) = line["sizes"]
+    assert whole["bag_alone"]["epochs"] == 20
+    assert whole["bag_alone"]["test_accuracy"] >= 0.9  # one sentiment word decides each review
