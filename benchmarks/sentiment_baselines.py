@@ -76,29 +76,32 @@ def bigram_baseline(splits):
             "seconds": round(time.perf_counter() - started, 1)}
 
 
-BAG_BUCKETS, BAG_LEARNING_RATE, BAG_BATCH, BAG_LENGTH = 2**20, 1e-2, 64, 512
+BAG_BUCKETS, BAG_LEARNING_RATE = 2**20, 1e-2
 
 
 def bag_alone(splits, epochs):
-    """Test accuracy and seconds of an NgramBag alone (the recipe's vocabulary learned from
-    `splits.train`) trained on `splits.train` for `epochs`."""
+    """Test accuracy and seconds of an NgramBag alone trained on `splits.train` for `epochs`,
+    on the sentiment recipe's default vocabulary (learned from `splits.train`), sequence
+    length and batch size."""
     import keras
 
     from attention_zoo import data, layers
+    from attention_zoo.recipes import sentiment_classifier
 
     started = time.perf_counter()
-    tokenizer = data.build_tokenizer([text for text, _ in splits.train], 20000, lowercase=True,
-                                     verbose=False)
+    recipe = sentiment_classifier.parse_args([])
+    tokenizer = data.build_tokenizer([text for text, _ in splits.train], recipe.vocabulary_size,
+                                     lowercase=True, verbose=False)
 
     def batches(examples, shuffle=False):
-        return data.classification_dataset(examples, tokenizer, BAG_LENGTH, BAG_BATCH,
-                                           shuffle=shuffle)
+        return data.classification_dataset(examples, tokenizer, recipe.sequence_length,
+                                           recipe.batch_size, shuffle=shuffle)
 
     keras.utils.set_random_seed(0)
     tokens = keras.Input((None,), dtype="int32")
     model = keras.Model(tokens, layers.NgramBag(tokenizer.vocabulary_size(), BAG_BUCKETS,
                                                 len(splits.class_names))(tokens))
-    steps = epochs * -(-len(splits.train) // BAG_BATCH)
+    steps = epochs * -(-len(splits.train) // recipe.batch_size)
     model.compile(keras.optimizers.AdamW(keras.optimizers.schedules.CosineDecay(
         BAG_LEARNING_RATE, steps), weight_decay=0.0),
         keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])

@@ -38,6 +38,14 @@ def bigram_buckets(token_ids, num_buckets):
     return (mixed + token_ids % num_buckets) % num_buckets
 
 
+def check_num_buckets(num_buckets):
+    """A ValueError unless `num_buckets` is a positive int of at most MAX_BUCKETS."""
+    check_positive_int("num_buckets", num_buckets)
+    if num_buckets > MAX_BUCKETS:
+        raise ValueError(f"num_buckets must be <= {MAX_BUCKETS} (the hash stays in int32); "
+                         f"received num_buckets={num_buckets}")
+
+
 @keras.saving.register_keras_serializable(package="attention_zoo")
 class BigramEmbedding(keras.layers.Layer):
     """Token ids (batch, length) -> (batch, length, embed_dim) embeddings of their hashed bigrams.
@@ -51,11 +59,8 @@ class BigramEmbedding(keras.layers.Layer):
     def __init__(self, num_buckets, embed_dim, scale=True, embeddings_initializer="uniform",
                  **kwargs):
         super().__init__(**kwargs)
-        for name, number in (("num_buckets", num_buckets), ("embed_dim", embed_dim)):
-            check_positive_int(name, number)
-        if num_buckets > MAX_BUCKETS:
-            raise ValueError(f"num_buckets must be <= {MAX_BUCKETS} (the hash stays in int32); "
-                             f"received num_buckets={num_buckets}")
+        check_num_buckets(num_buckets)
+        check_positive_int("embed_dim", embed_dim)
         self.num_buckets = num_buckets
         self.embed_dim = embed_dim
         self.scale = scale

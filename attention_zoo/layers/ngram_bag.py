@@ -24,7 +24,7 @@ import keras
 from keras import ops
 
 from attention_zoo.layers import masking
-from attention_zoo.layers.bigram import MAX_BUCKETS, bigram_buckets
+from attention_zoo.layers.bigram import bigram_buckets, check_num_buckets
 from attention_zoo.layers.validation import check_positive_int, check_token_ids_shape
 
 
@@ -38,12 +38,9 @@ class NgramBag(keras.layers.Layer):
     def __init__(self, vocab_size, num_buckets, units, scale=1.0, embeddings_initializer="zeros",
                  **kwargs):
         super().__init__(**kwargs)
-        for name, number in (("vocab_size", vocab_size), ("num_buckets", num_buckets),
-                             ("units", units)):
+        for name, number in (("vocab_size", vocab_size), ("units", units)):
             check_positive_int(name, number)
-        if num_buckets > MAX_BUCKETS:
-            raise ValueError(f"num_buckets must be <= {MAX_BUCKETS} (the hash stays in int32); "
-                             f"received num_buckets={num_buckets}")
+        check_num_buckets(num_buckets)
         if not scale > 0:
             raise ValueError(f"scale must be > 0; received scale={scale}")
         self.vocab_size, self.num_buckets, self.units = vocab_size, num_buckets, units

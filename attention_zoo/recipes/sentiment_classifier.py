@@ -242,7 +242,7 @@ def _classifier(args, preprocessor):
         intermediate_dim=args.intermediate_dim, num_blocks=args.num_blocks, units=args.units,
         dropout=args.dropout, attention_dropout=args.attention_dropout,
         bigram_buckets=args.bigram_buckets, bag_buckets=args.bag_buckets,
-            branch_dropout=args.branch_dropout)
+        branch_dropout=args.branch_dropout)
 
 
 def _pretrained(args):
