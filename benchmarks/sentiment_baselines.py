@@ -13,7 +13,8 @@ inverse regularization C picked on the validation split. With --classifiers, the
 recipe trains each attention classifier on the same examples (flags after `--` go to it).
 With --bag-alone, a `layers.NgramBag` alone (a linear model on the word pieces of the recipe's
 vocabulary and 2**20 hashed pairs: the wide half of `--bag-buckets`) is trained on them too
-(AdamW at 1e-2, cosine, --bag-epochs, the last epoch kept).
+(AdamW at 1e-2, cosine, --bag-epochs, the last epoch kept). --vocabulary-text: the
+vocabularies are learned from these unlabelled texts too.
 Prints one JSON line: per size, the baseline's and each classifier's test accuracy and the
 difference.
 """
@@ -43,6 +44,9 @@ def parse_args(argv=None):
     parser.add_argument("--bag-alone", action="store_true",
                         help="also train an NgramBag alone on the same examples")
     parser.add_argument("--bag-epochs", type=int, default=10)
+    parser.add_argument("--vocabulary-text", metavar="FILE",
+                        help="as the sentiment recipe's: unlabelled texts that the bag's and "
+                        "the classifiers' vocabularies are learned from too")
     parser.add_argument("--backend", choices=backend.BACKENDS, default=backend.active())
     parser.add_argument("--validation-size", type=int, default=2500)
     parser.add_argument("--test-size", type=int, default=2500)
@@ -79,10 +83,10 @@ def bigram_baseline(splits):
 BAG_BUCKETS, BAG_LEARNING_RATE = 2**20, 1e-2
 
 
-def bag_alone(splits, epochs):
+def bag_alone(splits, epochs, vocabulary_text=None):
     """Test accuracy and seconds of an NgramBag alone trained on `splits.train` for `epochs`,
-    on the sentiment recipe's default vocabulary (learned from `splits.train`), sequence
-    length and batch size."""
+    on the sentiment recipe's default vocabulary (learned from `splits.train` and the texts of
+    the file `vocabulary_text`), sequence length and batch size."""
     import keras
 
     from attention_zoo import data, layers
@@ -90,8 +94,11 @@ def bag_alone(splits, epochs):
 
     started = time.perf_counter()
     recipe = sentiment_classifier.parse_args([])
-    tokenizer = data.build_tokenizer([text for text, _ in splits.train], recipe.vocabulary_size,
-                                     lowercase=True, verbose=False)
+    texts = [text for text, _ in splits.train]
+    if vocabulary_text:
+        texts += data.read_unlabelled(vocabulary_text)
+    tokenizer = data.build_tokenizer(texts, recipe.vocabulary_size, lowercase=True,
+                                     verbose=False)
 
     def batches(examples, shuffle=False):
         return data.classification_dataset(examples, tokenizer, recipe.sequence_length,
@@ -125,13 +132,14 @@ def main(argv=None):
         row = {"train_examples": len(splits.train), "test_examples": len(splits.test),
                "baseline": bigram_baseline(splits)}
         if args.bag_alone:
-            row["bag_alone"] = bag_alone(splits, args.bag_epochs)
+            row["bag_alone"] = bag_alone(splits, args.bag_epochs, args.vocabulary_text)
         for model in args.classifiers:
             results = sentiment_classifier.main([
                 "--backend", args.backend, "--dataset", args.dataset, "--data", args.data,
                 "--model", model, "--validation-size", str(args.validation_size),
                 "--test-size", str(args.test_size), "--seed", str(args.seed),
                 *(["--train-size", size] if train_size else []),
+                *(["--vocabulary-text", args.vocabulary_text] if args.vocabulary_text else []),
                 "--output-dir", args.output_dir, "--name", f"{model}-{size}", "--json",
                 *[flag for flag in args.recipe_flags if flag != "--"]])
             accuracy = results["test"]["accuracy"]

@@ -176,3 +176,31 @@ def test_ngram_bag_flag_trains_it_and_the_preset_keeps_it():
     ids = sample_tokens(tokenizer)
     np.testing.assert_allclose(loaded.predict(ids, verbose=0), model.predict(ids, verbose=0),
                                atol=1e-5)
+
+
+def test_vocabulary_text_adds_the_words_of_unlabelled_text(tmp_path):
+    """A word only the unlabelled file has becomes one token of the vocabulary with
+    --vocabulary-text (gzip read), and is split into pieces without it."""
+    import gzip
+
+    from attention_zoo.data import Splits
+
+    rng = random.Random(0)
+    train = [(review(rng, label), label) for label in [0, 1] * 50]
+    with gzip.open(tmp_path / "unlabelled.txt.gz", "wt") as file:
+        file.write("".join(f"a marvellous<br />film {i}\n" for i in range(300)))
+    splits = Splits(train, train[:10], train[:10], class_names=["0", "1"])
+
+    def vocabulary(*flags):
+        args = recipe.parse_args(["--vocabulary-size", "300", *flags])
+        return recipe.RECIPE.preprocessor(args, splits, verbose=0).tokenizer.get_vocabulary()
+
+    assert "marvellous" not in vocabulary()
+    with_text = vocabulary("--vocabulary-text", str(tmp_path / "unlabelled.txt.gz"))
+    assert "marvellous" in with_text and "superb" in with_text and "<br" not in with_text
+
+
+def test_vocabulary_text_and_encoder_are_refused_together(tmp_path):
+    args = recipe.parse_args(["--vocabulary-text", "texts.txt", "--encoder", "pretrained"])
+    with pytest.raises(ValueError, match="--vocabulary-text cannot be combined with --encoder"):
+        recipe.RECIPE.preprocessor(args, None, verbose=0)

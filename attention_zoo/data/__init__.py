@@ -15,10 +15,10 @@ from attention_zoo.data.tokenizers import (END_ID, MASK_TOKEN, PAD_ID, RESERVED_
                                            save_vocabulary, tokenize_texts,
                                            tokenizer_from_vocabulary)
 from attention_zoo.data.translation import load_translation
-from attention_zoo.data.unlabelled import load_unlabelled
+from attention_zoo.data.unlabelled import load_unlabelled, read_unlabelled
 
 __all__ = ["DownloadError", "END_ID", "MASK_TOKEN", "PAD_ID", "RESERVED_TOKENS", "START_ID",
            "Splits", "UNK_ID", "build_tokenizer", "classification_dataset", "detokenize",
            "load_sentiment", "load_translation", "load_unlabelled", "masked_lm_dataset",
-           "normalize_text", "read_tsv", "save_vocabulary", "tokenize_texts",
+           "normalize_text", "read_tsv", "read_unlabelled", "save_vocabulary", "tokenize_texts",
            "tokenizer_from_vocabulary", "translation_dataset"]

@@ -25,10 +25,15 @@ def load_unlabelled(data=None, validation_size=1000, test_size=1000, seed=0, tra
     line breaks made spaces); with `train_size`, only the first `train_size` training texts."""
     if data is None:
         data = os.path.join(download(IMDB_URL, "aclImdb_v1.tar.gz", cache_dir), "aclImdb")
+    return first_training_examples(
+        split_examples(read_unlabelled(data), validation_size, test_size, seed), train_size)
+
+
+def read_unlabelled(data):
+    """The texts of a file (one per line, gzip allowed) or an aclImdb folder, in order: empty
+    lines skipped, HTML line breaks made spaces."""
     texts = _read_folder(data) if os.path.isdir(data) else read_lines(data)
-    texts = [clean_review(text) for text in texts if text.strip()]
-    return first_training_examples(split_examples(texts, validation_size, test_size, seed),
-                                   train_size)
+    return [clean_review(text) for text in texts if text.strip()]
 
 
 def _read_folder(folder):

@@ -36,6 +36,12 @@ def parse_args(argv=None):
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--sequence-length", type=int, default=512)
     add_encoder_flags(parser)
+    parser.add_argument("--vocabulary-text", metavar="FILE",
+                        help="learn the WordPiece vocabulary from these unlabelled texts too "
+                        "(one per line, gzip allowed, or an aclImdb folder's train/unsup), "
+                        "such as ../shared/data/imdb/unsup.txt.gz: on small training sets a "
+                        "vocabulary of more text of the same kind is a large part of the "
+                        "accuracy")
     parser.add_argument("--bag-buckets", type=int, default=0,
                         help="hashed word-pair rows of a linear bag of unigrams and bigrams "
                         "whose logits are added to the attention head's (0: none)")
@@ -114,6 +120,10 @@ class SentimentRecipe(Recipe):
         from attention_zoo import data
         from attention_zoo.models import ClassificationPreprocessor
 
+        if args.encoder and args.vocabulary_text:
+            raise ValueError(f"--vocabulary-text cannot be combined with --encoder, whose "
+                             f"preset brings its vocabulary; received --vocabulary-text "
+                             f"{args.vocabulary_text} and --encoder {args.encoder}")
         if args.encoder:
             pretrained = _pretrained(args)
             tokenizer = pretrained.preprocessor.tokenizer
@@ -123,8 +133,10 @@ class SentimentRecipe(Recipe):
             vars(args).update({name: value for name, value in config.items()
                                if name != "encoder"})
         else:
-            tokenizer = data.build_tokenizer([text for text, _ in splits.train],
-                                             args.vocabulary_size, lowercase=True,
+            texts = [text for text, _ in splits.train]
+            if args.vocabulary_text:
+                texts += data.read_unlabelled(args.vocabulary_text)
+            tokenizer = data.build_tokenizer(texts, args.vocabulary_size, lowercase=True,
                                              verbose=verbose)
         return ClassificationPreprocessor(tokenizer, args.sequence_length,
                                           _class_names(args, splits.class_names))
