@@ -57,6 +57,15 @@ def bigram_buckets(token_ids, num_buckets, multiplier=2039):
     return (previous * multiplier + ids) % num_buckets
 
 
+def ngram_bag_rows(token_ids, vocab_size, num_buckets):
+    """Per text, the list of its bag rows: each non-padding token, then vocab_size + the bucket
+    of each non-padding position's pair."""
+    ids = np.asarray(token_ids, np.int64)
+    rows = np.concatenate([ids, vocab_size + bigram_buckets(ids, num_buckets)], axis=1)
+    present = np.concatenate([ids != 0, ids != 0], axis=1)
+    return [list(row[keep]) for row, keep in zip(rows, present)]
+
+
 def ngram_bag(table, token_ids, vocab_size, num_buckets):
     """Per text: (sum of the table rows of its tokens and of vocab_size + their bigram buckets)
     / sqrt(token count), over non-padding positions (a bag of counts, L2-style scaling)."""
@@ -65,3 +74,20 @@ def ngram_bag(table, token_ids, vocab_size, num_buckets):
     present = np.concatenate([ids != 0, ids != 0], axis=1)
     summed = np.stack([table[row[keep]].sum(axis=0) for row, keep in zip(rows, present)])
     return summed / np.sqrt(np.maximum((ids != 0).sum(axis=1, keepdims=True), 1))
+
+
+def naive_bayes_scale(token_ids, labels, num_classes, vocab_size, num_buckets, smoothing=1.0):
+    """Per bag row: max over classes c of |log(p_c / sum p_c) - log(q_c / sum q_c)|, where p_c
+    counts the texts of class c holding the row and q_c the other texts, both + smoothing
+    (Wang and Manning's log-count ratio, one class against the rest)."""
+    num_rows = vocab_size + num_buckets
+    holding = np.zeros((num_classes, num_rows))
+    for rows, label in zip(ngram_bag_rows(token_ids, vocab_size, num_buckets), labels):
+        for row in set(rows):
+            holding[label, row] += 1
+    ratios = []
+    for c in range(num_classes):
+        p = holding[c] + smoothing
+        q = holding.sum(axis=0) - holding[c] + smoothing
+        ratios.append(np.log(p / p.sum()) - np.log(q / q.sum()))
+    return np.abs(np.array(ratios)).max(axis=0)

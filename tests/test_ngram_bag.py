@@ -6,7 +6,7 @@ from attention_zoo.layers import NgramBag
 from attention_zoo.layers.bigram import MAX_BUCKETS
 from attention_zoo.models import AttentionClassifier
 from helpers import numpy
-from reference import ngram_bag
+from reference import naive_bayes_scale, ngram_bag
 
 
 def test_sums_token_and_bigram_rows_over_sqrt_of_the_token_count():
@@ -17,6 +17,31 @@ def test_sums_token_and_bigram_rows_over_sqrt_of_the_token_count():
     table = numpy(layer.weights_table.embeddings)
     np.testing.assert_allclose(output, 2.5 * ngram_bag(table, ids, 10, 13), atol=1e-5)
     assert output[2].tolist() == [0.0, 0.0, 0.0]  # all padding
+
+
+@pytest.mark.parametrize("num_classes", [2, 3])
+def test_naive_bayes_scale_is_the_log_count_ratio_of_the_texts_holding_each_row(num_classes):
+    """Fitted over two batches (texts counted once per row however often they hold it), the
+    scale matches the reference; the layer's rows are then those of the table times it."""
+    rng = np.random.default_rng(0)
+    ids = rng.integers(1, 10, size=(12, 6))
+    ids[rng.random(ids.shape) < 0.3] = 0
+    labels = rng.integers(0, num_classes, size=12)
+    layer = NgramBag(vocab_size=10, num_buckets=13, units=num_classes, naive_bayes=True,
+                     embeddings_initializer="normal")
+    scale = layer.fit_naive_bayes([(ids[:5], labels[:5]), (ids[5:], labels[5:])], num_classes)
+    expected = naive_bayes_scale(ids, labels, num_classes, 10, 13)
+    np.testing.assert_allclose(scale, expected, rtol=1e-5)
+    np.testing.assert_allclose(numpy(layer.row_scale), expected, rtol=1e-5)
+    table = numpy(layer.weights_table.embeddings)
+    np.testing.assert_allclose(numpy(layer(ids)), ngram_bag(table * expected[:, None], ids, 10, 13),
+                               atol=1e-5)
+    assert NgramBag.from_config(layer.get_config()).naive_bayes
+
+
+def test_naive_bayes_needs_a_bag_built_for_it():
+    with pytest.raises(ValueError, match="naive_bayes=True"):
+        NgramBag(10, 13, 2).fit_naive_bayes([(np.array([[4, 5]]), np.array([1]))], 2)
 
 
 def test_starts_at_zero_so_an_added_model_starts_unchanged():
