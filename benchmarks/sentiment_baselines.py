@@ -13,8 +13,9 @@ inverse regularization C picked on the validation split. With --classifiers, the
 recipe trains each attention classifier on the same examples (flags after `--` go to it).
 With --bag-alone, a `layers.NgramBag` alone (a linear model on the word pieces of the recipe's
 vocabulary and 2**20 hashed pairs: the wide half of `--bag-buckets`) is trained on them too
-(AdamW at 1e-2, cosine, --bag-epochs, the last epoch kept). --vocabulary-text: the
-vocabularies are learned from these unlabelled texts too.
+(AdamW at 1e-2, cosine, --bag-epochs, the last epoch kept; --bag-naive-bayes: its rows scaled
+by their naive Bayes log-count ratios). --vocabulary-text: the vocabularies are learned from
+these unlabelled texts too.
 Prints one JSON line: per size, the baseline's and each classifier's test accuracy and the
 difference.
 """
@@ -44,6 +45,10 @@ def parse_args(argv=None):
     parser.add_argument("--bag-alone", action="store_true",
                         help="also train an NgramBag alone on the same examples")
     parser.add_argument("--bag-epochs", type=int, default=10)
+    parser.add_argument("--bag-naive-bayes", action="store_true",
+                        help="scale the bag alone's rows by their naive Bayes log-count ratios "
+                        "(NgramBag(naive_bayes=True)); for the classifiers pass the recipe's "
+                        "own flag after --")
     parser.add_argument("--vocabulary-text", metavar="FILE",
                         help="as the sentiment recipe's: unlabelled texts that the bag's and "
                         "the classifiers' vocabularies are learned from too")
@@ -83,10 +88,11 @@ def bigram_baseline(splits):
 BAG_BUCKETS, BAG_LEARNING_RATE = 2**20, 1e-2
 
 
-def bag_alone(splits, epochs, vocabulary_text=None):
-    """Test accuracy and seconds of an NgramBag alone trained on `splits.train` for `epochs`,
-    on the sentiment recipe's default vocabulary (learned from `splits.train` and the texts of
-    the file `vocabulary_text`), sequence length and batch size."""
+def bag_alone(splits, epochs, naive_bayes=False, vocabulary_text=None):
+    """Test accuracy and seconds of an NgramBag alone trained on `splits.train` for `epochs`
+    (its naive Bayes scale fitted to them first with `naive_bayes`), on the sentiment recipe's
+    default vocabulary (learned from `splits.train` and the texts of the file
+    `vocabulary_text`), sequence length and batch size."""
     import keras
 
     from attention_zoo import data, layers
@@ -106,8 +112,11 @@ def bag_alone(splits, epochs, vocabulary_text=None):
 
     keras.utils.set_random_seed(0)
     tokens = keras.Input((None,), dtype="int32")
-    model = keras.Model(tokens, layers.NgramBag(tokenizer.vocabulary_size(), BAG_BUCKETS,
-                                                len(splits.class_names))(tokens))
+    bag = layers.NgramBag(tokenizer.vocabulary_size(), BAG_BUCKETS, len(splits.class_names),
+                          naive_bayes=naive_bayes)
+    model = keras.Model(tokens, bag(tokens))
+    if naive_bayes:
+        bag.fit_naive_bayes(batches(splits.train), len(splits.class_names))
     steps = epochs * -(-len(splits.train) // recipe.batch_size)
     model.compile(keras.optimizers.AdamW(keras.optimizers.schedules.CosineDecay(
         BAG_LEARNING_RATE, steps), weight_decay=0.0),
@@ -115,7 +124,7 @@ def bag_alone(splits, epochs, vocabulary_text=None):
     model.fit(batches(splits.train, shuffle=True), epochs=epochs, verbose=0)
     accuracy = model.evaluate(batches(splits.test), verbose=0)[1]
     return {"test_accuracy": round(float(accuracy), 4), "epochs": epochs,
-            "seconds": round(time.perf_counter() - started, 1)}
+            "naive_bayes": naive_bayes, "seconds": round(time.perf_counter() - started, 1)}
 
 
 def main(argv=None):
@@ -132,7 +141,8 @@ def main(argv=None):
         row = {"train_examples": len(splits.train), "test_examples": len(splits.test),
                "baseline": bigram_baseline(splits)}
         if args.bag_alone:
-            row["bag_alone"] = bag_alone(splits, args.bag_epochs, args.vocabulary_text)
+            row["bag_alone"] = bag_alone(splits, args.bag_epochs, args.bag_naive_bayes,
+                                         args.vocabulary_text)
         for model in args.classifiers:
             results = sentiment_classifier.main([
                 "--backend", args.backend, "--dataset", args.dataset, "--data", args.data,

@@ -103,6 +103,21 @@ def test_branch_dropout_drops_whole_branches_in_training_only():
     assert AttentionClassifier.from_config(model.get_config()).branch_dropout_rate == 0.5
 
 
-def test_branch_dropout_without_a_bag_is_refused():
-    with pytest.raises(ValueError, match="branch_dropout needs the second branch"):
-        AttentionClassifier(branch_dropout=0.5, **SIZES)
+@pytest.mark.parametrize("argument", [{"branch_dropout": 0.5}, {"bag_naive_bayes": True}])
+def test_bag_options_without_a_bag_are_refused(argument):
+    with pytest.raises(ValueError, match=f"{next(iter(argument))}=.* needs the n-gram bag"):
+        AttentionClassifier(**argument, **SIZES)
+
+
+def test_classifier_fits_the_naive_bayes_scale_of_its_bag():
+    model = AttentionClassifier(bag_buckets=64, bag_naive_bayes=True, **SIZES)
+    labels = np.array([0, 1] * 8)
+    model.fit_naive_bayes([(IDS, labels)])
+    np.testing.assert_allclose(numpy(model.ngram_bag.row_scale),
+                               naive_bayes_scale(IDS, labels, 2, 30, 64), rtol=1e-5)
+    assert AttentionClassifier.from_config(model.get_config()).bag_naive_bayes
+
+
+def test_classifier_fit_naive_bayes_needs_a_naive_bayes_bag():
+    with pytest.raises(ValueError, match="fit_naive_bayes needs a classifier built with"):
+        AttentionClassifier(bag_buckets=64, **SIZES).fit_naive_bayes([(IDS, IDS[:, 0])])

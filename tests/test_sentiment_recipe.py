@@ -2,6 +2,7 @@ import json
 import os
 import random
 
+import keras
 import numpy as np
 import pytest
 
@@ -166,13 +167,19 @@ def test_unset_epochs_and_patience_come_from_the_data_size(trained):
     assert recipe.scaled_defaults(10) == {"epochs": 20, "early_stopping": 5}
 
 
-def test_ngram_bag_flag_trains_it_and_the_preset_keeps_it():
+@pytest.mark.parametrize("naive_bayes", [False, True])
+def test_ngram_bag_flag_trains_it_and_the_preset_keeps_it(naive_bayes):
+    flags = ("--bag-naive-bayes",) if naive_bayes else ()
     model, tokenizer, results, folder = separable_sentiment_run("transformer", "--bag-buckets",
-                                                                "512")
+                                                                "512", *flags)
     assert results["test"]["accuracy"] >= 0.95, results["test"]
     assert model.ngram_bag is not None and np.abs(model.ngram_bag.get_weights()[0]).max() > 0
     loaded = AttentionClassifier.from_preset(str(folder))
-    assert loaded.bag_buckets == 512
+    assert (loaded.bag_buckets, loaded.bag_naive_bayes) == (512, naive_bayes)
+    if naive_bayes:  # fitted on the training split: sentiment words weigh more than neutral ones
+        scale = keras.ops.convert_to_numpy(loaded.ngram_bag.row_scale)
+        assert min(scale[tokenizer.token_to_id(word)] for word in ("superb", "awful")) > max(
+            scale[tokenizer.token_to_id(word)] for word in ("film", "plot", "story"))
     ids = sample_tokens(tokenizer)
     np.testing.assert_allclose(loaded.predict(ids, verbose=0), model.predict(ids, verbose=0),
                                atol=1e-5)

@@ -36,7 +36,9 @@ class AttentionClassifier(TextEncoder, PresetModel):
     (AdditiveAttention from a learned query over the sequence), dropout, dense logits. With
     `bag_buckets` > 0, the logits of an `NgramBag` (a linear model on the text's unigrams and
     `bag_buckets` hashed bigrams, its output times `bag_scale`) are added: the wide half of a
-    wide-and-deep model. `branch_dropout` drops each branch's logits (the head's, the bag's)
+    wide-and-deep model; with `bag_naive_bayes` the bag's rows are scaled by their naive Bayes
+    log-count ratios (`NgramBag(naive_bayes=True)`: call `fit_naive_bayes(batches)` on the
+    training data before training). `branch_dropout` drops each branch's logits (the head's, the bag's)
     for an example in training with that probability, independently, so each also learns to
     classify alone instead of leaving the examples the other has memorized.
     `from_pretrained_encoder` starts from the encoder of a `MaskedLanguageModel`.
@@ -47,10 +49,12 @@ class AttentionClassifier(TextEncoder, PresetModel):
     def __init__(self, vocab_size, num_classes, encoder="transformer", embed_dim=64,
                  num_heads=4, intermediate_dim=128, num_blocks=1, units=64, dropout=0.1,
                  attention_dropout=0.0, bigram_buckets=0, bag_buckets=0, bag_scale=BAG_SCALE,
-                 branch_dropout=0.0, temperature=1.0, **kwargs):
-        if branch_dropout and not bag_buckets:
-            raise ValueError(f"branch_dropout needs the second branch, bag_buckets > 0; received "
-                             f"branch_dropout={branch_dropout}, bag_buckets={bag_buckets}")
+                 branch_dropout=0.0, bag_naive_bayes=False, temperature=1.0, **kwargs):
+        for name, value in (("branch_dropout", branch_dropout),
+                            ("bag_naive_bayes", bag_naive_bayes)):
+            if value and not bag_buckets:
+                raise ValueError(f"{name}={value} needs the n-gram bag, bag_buckets > 0; "
+                                 f"received bag_buckets={bag_buckets}")
         # === Layers ===
         self._build_encoder(vocab_size, encoder, embed_dim, num_heads, intermediate_dim,
                             num_blocks, units, dropout, attention_dropout, bigram_buckets)
@@ -58,7 +62,8 @@ class AttentionClassifier(TextEncoder, PresetModel):
         self.pooled_dropout = keras.layers.Dropout(dropout, name="pooled_dropout")
         self.output_dense = keras.layers.Dense(num_classes, name="logits", dtype="float32")
         self.ngram_bag = (layers.NgramBag(vocab_size, bag_buckets, num_classes, scale=bag_scale,
-                                          dtype="float32", name="ngram_bag")
+                                          naive_bayes=bag_naive_bayes, dtype="float32",
+                                          name="ngram_bag")
                           if bag_buckets else None)
         # drops a whole branch's logits for an example (each branch alone, independently)
         self.branch_dropout = (keras.layers.Dropout(branch_dropout, noise_shape=(None, 2, 1),
@@ -70,23 +75,33 @@ class AttentionClassifier(TextEncoder, PresetModel):
         super().__init__(tokens, logits, **{"name": f"{encoder.replace('-', '_')}_classifier",
                                            **kwargs})
         self.num_classes, self.bag_buckets, self.bag_scale = num_classes, bag_buckets, bag_scale
-        self.branch_dropout_rate = branch_dropout
+        self.branch_dropout_rate, self.bag_naive_bayes = branch_dropout, bag_naive_bayes
         self.temperature = temperature
         self._initialized = True
         self._compiled_explain = None  # (logits, pooling weights) of tokens, built on first use
 
     @classmethod
     def from_pretrained_encoder(cls, pretrained, num_classes, dropout=0.1,
-                                attention_dropout=0.0, bag_buckets=0, branch_dropout=0.0):
+                                attention_dropout=0.0, bag_buckets=0, branch_dropout=0.0,
+                                bag_naive_bayes=False):
         """A classifier whose encoder is that of `pretrained` (a `MaskedLanguageModel`): its
         configuration and weights; the attention pooling, the logits and the n-gram bag start
         fresh."""
         model = cls(num_classes=num_classes, dropout=dropout,
                     attention_dropout=attention_dropout, bag_buckets=bag_buckets,
-                    branch_dropout=branch_dropout,
+                    branch_dropout=branch_dropout, bag_naive_bayes=bag_naive_bayes,
                     **pretrained.encoder_config())
         model.load_encoder_weights(pretrained)
         return model
+
+    def fit_naive_bayes(self, batches):
+        """Fits the n-gram bag's naive Bayes scale to labelled `batches` of (token ids,
+        labels), such as the training pipeline (`bag_naive_bayes=True` only)."""
+        if not self.bag_naive_bayes:
+            raise ValueError(f"fit_naive_bayes needs a classifier built with "
+                             f"bag_naive_bayes=True; received bag_naive_bayes="
+                             f"{self.bag_naive_bayes}, bag_buckets={self.bag_buckets}")
+        self.ngram_bag.fit_naive_bayes(batches, self.num_classes)
 
     def _logits(self, tokens, training=None):
         """(logits (batch, classes), pooling weights (batch, length)): the dense head on the
@@ -137,5 +152,6 @@ class AttentionClassifier(TextEncoder, PresetModel):
         return {"name": self.name, "num_classes": self.num_classes, "dropout": self.dropout,
                 "attention_dropout": self.attention_dropout, "bag_buckets": self.bag_buckets,
                 "bag_scale": self.bag_scale, "branch_dropout": self.branch_dropout_rate,
+                "bag_naive_bayes": self.bag_naive_bayes,
                 "temperature": self.temperature,
                 **self.encoder_config()}

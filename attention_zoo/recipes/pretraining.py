@@ -84,7 +84,7 @@ class PretrainingRecipe(Recipe):
                                       tokenizer.token_to_id(data.MASK_TOKEN), args.mask_rate,
                                       shuffle=shuffle, seed=args.seed)
 
-    def build_model(self, args, preprocessor, steps_per_epoch):
+    def build_model(self, args, preprocessor, train_data):
         import keras
 
         from attention_zoo import data
@@ -96,7 +96,7 @@ class PretrainingRecipe(Recipe):
             encoder=args.model, embed_dim=args.embed_dim, num_heads=args.num_heads,
             intermediate_dim=args.intermediate_dim, num_blocks=args.num_blocks,
             units=args.units, dropout=args.dropout, bigram_buckets=args.bigram_buckets)
-        model.compile(optimizer=sentiment_classifier.adamw_cosine(args, steps_per_epoch),
+        model.compile(optimizer=sentiment_classifier.adamw_cosine(args, len(train_data)),
                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                       weighted_metrics=["accuracy"])
         return model

@@ -36,8 +36,9 @@ class Recipe:
         """(training tf.data pipeline, validation pipeline)."""
         raise NotImplementedError
 
-    def build_model(self, args, preprocessor, steps_per_epoch):
-        """The compiled model."""
+    def build_model(self, args, preprocessor, train_data):
+        """The compiled model (`len(train_data)` steps an epoch; anything it fits to the
+        training data before training, such as a naive Bayes scale, from `train_data`)."""
         raise NotImplementedError
 
     def trainer(self, args, model):
@@ -83,7 +84,7 @@ class Recipe:
         splits = self.load_data(args, verbose)
         preprocessor = self.preprocessor(args, splits, verbose)
         train_data, validation_data = self.datasets(args, splits, preprocessor)
-        model = self.build_model(args, preprocessor, len(train_data))
+        model = self.build_model(args, preprocessor, train_data)
         model.preprocessor = preprocessor
         trainer = self.trainer(args, model)
         started = time.perf_counter()

@@ -45,6 +45,9 @@ def parse_args(argv=None):
     parser.add_argument("--bag-buckets", type=int, default=0,
                         help="hashed word-pair rows of a linear bag of unigrams and bigrams "
                         "whose logits are added to the attention head's (0: none)")
+    parser.add_argument("--bag-naive-bayes", action="store_true",
+                        help="with --bag-buckets: scale each bag row by its naive Bayes "
+                        "log-count ratio on the training split (NBSVM's features)")
     parser.add_argument("--branch-dropout", type=float, default=0.0,
                         help="with --bag-buckets: the probability of dropping the attention "
                         "head's or the bag's logits for an example in training")
@@ -153,11 +156,13 @@ class SentimentRecipe(Recipe):
                                            args.sequence_length, args.batch_size,
                                            shuffle=shuffle, seed=args.seed)
 
-    def build_model(self, args, preprocessor, steps_per_epoch):
+    def build_model(self, args, preprocessor, train_data):
         import keras
 
         model = _classifier(args, preprocessor)
-        model.compile(optimizer=adamw_cosine(args, steps_per_epoch),
+        if args.bag_naive_bayes:
+            model.fit_naive_bayes(train_data)
+        model.compile(optimizer=adamw_cosine(args, len(train_data)),
                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                       metrics=["accuracy"])
         return model
@@ -247,14 +252,14 @@ def _classifier(args, preprocessor):
         return AttentionClassifier.from_pretrained_encoder(
             _pretrained(args), num_classes, dropout=args.dropout,
             attention_dropout=args.attention_dropout, bag_buckets=args.bag_buckets,
-            branch_dropout=args.branch_dropout)
+            branch_dropout=args.branch_dropout, bag_naive_bayes=args.bag_naive_bayes)
     return AttentionClassifier(
         preprocessor.tokenizer.vocabulary_size(), num_classes, encoder=args.model,
         embed_dim=args.embed_dim, num_heads=args.num_heads,
         intermediate_dim=args.intermediate_dim, num_blocks=args.num_blocks, units=args.units,
         dropout=args.dropout, attention_dropout=args.attention_dropout,
         bigram_buckets=args.bigram_buckets, bag_buckets=args.bag_buckets,
-        branch_dropout=args.branch_dropout)
+        branch_dropout=args.branch_dropout, bag_naive_bayes=args.bag_naive_bayes)
 
 
 def _pretrained(args):

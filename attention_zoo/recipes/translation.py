@@ -159,13 +159,13 @@ class TranslationRecipe(Recipe):
 
         return pipeline(splits.train, shuffle=True), pipeline(splits.validation)
 
-    def build_model(self, args, preprocessor, steps_per_epoch):
+    def build_model(self, args, preprocessor, train_data):
         from attention_zoo.losses import MaskedTokenAccuracy, MaskedTokenCrossentropy
 
         model = (self._initial_model(args) if args.init_from else self.make_model(
             args, preprocessor.source_tokenizer.vocabulary_size(),
             preprocessor.target_tokenizer.vocabulary_size()))
-        model.compile(optimizer=self.optimizer(args, steps_per_epoch),
+        model.compile(optimizer=self.optimizer(args, len(train_data)),
                       loss=MaskedTokenCrossentropy(args.label_smoothing),
                       metrics=[MaskedTokenAccuracy()])
         return model
