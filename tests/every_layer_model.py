@@ -32,7 +32,9 @@ def build_model():
         context))[:, -1]
     pooled, _ = layers.AttentionPooling(units=8)(x)
     outputs = keras.layers.Dense(3)(keras.layers.Concatenate()([context, decoded, pooled]))
-    outputs = outputs + layers.NgramBag(VOCAB, 64, 3, embeddings_initializer="normal")(tokens)
+    bag = layers.NgramBag(VOCAB, 64, 3, embeddings_initializer="normal", naive_bayes=True)
+    outputs = outputs + bag(tokens)
+    bag.fit_naive_bayes([(sample_tokens(), np.array([0, 1, 2]))], 3)  # a float16 weight too
     return keras.Model(tokens, outputs)
 
 

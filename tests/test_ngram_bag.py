@@ -32,9 +32,10 @@ def test_naive_bayes_scale_is_the_log_count_ratio_of_the_texts_holding_each_row(
     scale = layer.fit_naive_bayes([(ids[:5], labels[:5]), (ids[5:], labels[5:])], num_classes)
     expected = naive_bayes_scale(ids, labels, num_classes, 10, 13)
     np.testing.assert_allclose(scale, expected, rtol=1e-5)
-    np.testing.assert_allclose(numpy(layer.row_scale), expected, rtol=1e-5)
+    stored = numpy(layer.row_scale).astype("float32")  # kept in float16
+    np.testing.assert_allclose(stored, expected, rtol=1e-3)
     table = numpy(layer.weights_table.embeddings)
-    np.testing.assert_allclose(numpy(layer(ids)), ngram_bag(table * expected[:, None], ids, 10, 13),
+    np.testing.assert_allclose(numpy(layer(ids)), ngram_bag(table * stored[:, None], ids, 10, 13),
                                atol=1e-5)
     assert NgramBag.from_config(layer.get_config()).naive_bayes
 
@@ -114,7 +115,7 @@ def test_classifier_fits_the_naive_bayes_scale_of_its_bag():
     labels = np.array([0, 1] * 8)
     model.fit_naive_bayes([(IDS, labels)])
     np.testing.assert_allclose(numpy(model.ngram_bag.row_scale),
-                               naive_bayes_scale(IDS, labels, 2, 30, 64), rtol=1e-5)
+                               naive_bayes_scale(IDS, labels, 2, 30, 64), rtol=1e-3)
     assert AttentionClassifier.from_config(model.get_config()).bag_naive_bayes
 
 
