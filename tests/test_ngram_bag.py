@@ -104,7 +104,8 @@ def test_branch_dropout_drops_whole_branches_in_training_only():
     assert AttentionClassifier.from_config(model.get_config()).branch_dropout_rate == 0.5
 
 
-@pytest.mark.parametrize("argument", [{"branch_dropout": 0.5}, {"bag_naive_bayes": True}])
+@pytest.mark.parametrize("argument", [{"branch_dropout": 0.5}, {"bag_naive_bayes": True},
+                                      {"branch_losses": True}])
 def test_bag_options_without_a_bag_are_refused(argument):
     with pytest.raises(ValueError, match=f"{next(iter(argument))}=.* needs the n-gram bag"):
         AttentionClassifier(**argument, **SIZES)
@@ -122,3 +123,43 @@ def test_classifier_fits_the_naive_bayes_scale_of_its_bag():
 def test_classifier_fit_naive_bayes_needs_a_naive_bayes_bag():
     with pytest.raises(ValueError, match="fit_naive_bayes needs a classifier built with"):
         AttentionClassifier(bag_buckets=64, **SIZES).fit_naive_bayes([(IDS, IDS[:, 0])])
+
+
+def cross_entropy(logits, labels):
+    logits = logits - logits.max(axis=1, keepdims=True)
+    log_probabilities = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    return -log_probabilities[np.arange(len(labels)), labels].mean()
+
+
+LABELS = np.array([0, 1] * 8)
+
+
+def test_branch_losses_add_each_branch_loss_in_training_only():
+    model, head, bag = classifier_and_branches(branch_losses=True, dropout=0.0)
+    model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    training = model.compute_loss(IDS, LABELS, model(IDS, training=True), training=True)
+    np.testing.assert_allclose(numpy(training), cross_entropy(head, LABELS)
+                               + cross_entropy(bag, LABELS), rtol=1e-5)
+    evaluation = model.compute_loss(IDS, LABELS, model(IDS), training=False)
+    np.testing.assert_allclose(numpy(evaluation), cross_entropy(head + bag, LABELS), rtol=1e-5)
+    assert AttentionClassifier.from_config(model.get_config()).branch_losses
+
+
+def test_branch_losses_give_the_bag_the_step_of_a_bag_trained_alone():
+    """One SGD step through fit: the bag's new weights are those of the same bag trained alone."""
+    model, _, _ = classifier_and_branches(branch_losses=True)
+    alone = NgramBag(30, 64, 2, scale=model.bag_scale)
+    bag_model = keras.Sequential([keras.Input((None,), dtype="int32"), alone])
+    alone.set_weights(model.ngram_bag.get_weights())
+    for trained in (model, bag_model):
+        trained.compile(keras.optimizers.SGD(0.5),
+                        keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        trained.fit(IDS, LABELS, batch_size=16, epochs=1, verbose=0)
+    moved = numpy(alone.weights_table.embeddings)
+    assert np.abs(moved - model.ngram_bag.get_weights()[0]).max() < 1e-5
+    assert np.abs(moved - np.random.default_rng(0).normal(size=(94, 2))).max() > 1e-2
+
+
+def test_branch_losses_exclude_branch_dropout():
+    with pytest.raises(ValueError, match="cannot be combined with branch_dropout"):
+        AttentionClassifier(bag_buckets=64, branch_losses=True, branch_dropout=0.5, **SIZES)

@@ -38,10 +38,12 @@ class AttentionClassifier(TextEncoder, PresetModel):
     `bag_buckets` hashed bigrams, its output times `bag_scale`) are added: the wide half of a
     wide-and-deep model; with `bag_naive_bayes` the bag's rows are scaled by their naive Bayes
     log-count ratios (`NgramBag(naive_bayes=True)`: call `fit_naive_bayes(batches)` on the
-    training data before training). `branch_dropout` drops each branch's logits (the head's, the bag's)
-    for an example in training with that probability, independently, so each also learns to
-    classify alone instead of leaving the examples the other has memorized.
-    `from_pretrained_encoder` starts from the encoder of a `MaskedLanguageModel`.
+    training data before training). `branch_dropout` drops each branch's logits (the head's,
+    the bag's) for an example in training with that probability, independently, so each also
+    learns to classify alone instead of leaving the examples the other has memorized;
+    `branch_losses` trains each branch on the compiled loss of its own logits (the sum of the
+    two losses), so the two are a product of experts each trained alone, their logits' sum the
+    prediction. `from_pretrained_encoder` starts from the encoder of a `MaskedLanguageModel`.
     `temperature` divides the logits in the probabilities `predict_texts` reports (temperature
     scaling, fitted on validation data by the recipe); the logits and labels do not change.
     """
@@ -49,12 +51,18 @@ class AttentionClassifier(TextEncoder, PresetModel):
     def __init__(self, vocab_size, num_classes, encoder="transformer", embed_dim=64,
                  num_heads=4, intermediate_dim=128, num_blocks=1, units=64, dropout=0.1,
                  attention_dropout=0.0, bigram_buckets=0, bag_buckets=0, bag_scale=BAG_SCALE,
-                 branch_dropout=0.0, bag_naive_bayes=False, temperature=1.0, **kwargs):
+                 branch_dropout=0.0, bag_naive_bayes=False, branch_losses=False,
+                 temperature=1.0, **kwargs):
         for name, value in (("branch_dropout", branch_dropout),
-                            ("bag_naive_bayes", bag_naive_bayes)):
+                            ("bag_naive_bayes", bag_naive_bayes),
+                            ("branch_losses", branch_losses)):
             if value and not bag_buckets:
                 raise ValueError(f"{name}={value} needs the n-gram bag, bag_buckets > 0; "
                                  f"received bag_buckets={bag_buckets}")
+        if branch_losses and branch_dropout:
+            raise ValueError(f"branch_losses trains each branch alone already; it cannot be "
+                             f"combined with branch_dropout; received branch_losses=True, "
+                             f"branch_dropout={branch_dropout}")
         # === Layers ===
         self._build_encoder(vocab_size, encoder, embed_dim, num_heads, intermediate_dim,
                             num_blocks, units, dropout, attention_dropout, bigram_buckets)
@@ -76,21 +84,17 @@ class AttentionClassifier(TextEncoder, PresetModel):
                                            **kwargs})
         self.num_classes, self.bag_buckets, self.bag_scale = num_classes, bag_buckets, bag_scale
         self.branch_dropout_rate, self.bag_naive_bayes = branch_dropout, bag_naive_bayes
+        self.branch_losses = branch_losses
         self.temperature = temperature
         self._initialized = True
         self._compiled_explain = None  # (logits, pooling weights) of tokens, built on first use
 
     @classmethod
-    def from_pretrained_encoder(cls, pretrained, num_classes, dropout=0.1,
-                                attention_dropout=0.0, bag_buckets=0, branch_dropout=0.0,
-                                bag_naive_bayes=False):
+    def from_pretrained_encoder(cls, pretrained, num_classes, **head_options):
         """A classifier whose encoder is that of `pretrained` (a `MaskedLanguageModel`): its
         configuration and weights; the attention pooling, the logits and the n-gram bag start
-        fresh."""
-        model = cls(num_classes=num_classes, dropout=dropout,
-                    attention_dropout=attention_dropout, bag_buckets=bag_buckets,
-                    branch_dropout=branch_dropout, bag_naive_bayes=bag_naive_bayes,
-                    **pretrained.encoder_config())
+        fresh, with `head_options` (dropout, attention_dropout, bag_buckets, ...)."""
+        model = cls(num_classes=num_classes, **head_options, **pretrained.encoder_config())
         model.load_encoder_weights(pretrained)
         return model
 
@@ -102,6 +106,15 @@ class AttentionClassifier(TextEncoder, PresetModel):
                              f"bag_naive_bayes=True; received bag_naive_bayes="
                              f"{self.bag_naive_bayes}, bag_buckets={self.bag_buckets}")
         self.ngram_bag.fit_naive_bayes(batches, self.num_classes)
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """The compiled loss; with `branch_losses`, in training, that of the head's logits
+        (y_pred less the bag's) plus that of the bag's."""
+        if not (training and self.branch_losses):
+            return super().compute_loss(x, y, y_pred, sample_weight, training)
+        bag = self.ngram_bag(x)
+        return (super().compute_loss(x, y, y_pred - bag, sample_weight, training)
+                + self._compile_loss(y, bag, sample_weight))
 
     def _logits(self, tokens, training=None):
         """(logits (batch, classes), pooling weights (batch, length)): the dense head on the
@@ -152,6 +165,6 @@ class AttentionClassifier(TextEncoder, PresetModel):
         return {"name": self.name, "num_classes": self.num_classes, "dropout": self.dropout,
                 "attention_dropout": self.attention_dropout, "bag_buckets": self.bag_buckets,
                 "bag_scale": self.bag_scale, "branch_dropout": self.branch_dropout_rate,
-                "bag_naive_bayes": self.bag_naive_bayes,
+                "bag_naive_bayes": self.bag_naive_bayes, "branch_losses": self.branch_losses,
                 "temperature": self.temperature,
                 **self.encoder_config()}

@@ -48,6 +48,9 @@ def parse_args(argv=None):
     parser.add_argument("--bag-naive-bayes", action="store_true",
                         help="with --bag-buckets: scale each bag row by its naive Bayes "
                         "log-count ratio on the training split (NBSVM's features)")
+    parser.add_argument("--branch-losses", action="store_true",
+                        help="with --bag-buckets: train the attention head and the bag each on "
+                        "its own loss (their logits' sum is the prediction)")
     parser.add_argument("--branch-dropout", type=float, default=0.0,
                         help="with --bag-buckets: the probability of dropping the attention "
                         "head's or the bag's logits for an example in training")
@@ -248,18 +251,18 @@ def _classifier(args, preprocessor):
     from attention_zoo.models import AttentionClassifier
 
     num_classes = len(preprocessor.class_names)
+    head_options = {"dropout": args.dropout, "attention_dropout": args.attention_dropout,
+                    "bag_buckets": args.bag_buckets, "branch_dropout": args.branch_dropout,
+                    "bag_naive_bayes": args.bag_naive_bayes,
+                    "branch_losses": args.branch_losses}
     if args.encoder:
         return AttentionClassifier.from_pretrained_encoder(
-            _pretrained(args), num_classes, dropout=args.dropout,
-            attention_dropout=args.attention_dropout, bag_buckets=args.bag_buckets,
-            branch_dropout=args.branch_dropout, bag_naive_bayes=args.bag_naive_bayes)
+            _pretrained(args), num_classes, **head_options)
     return AttentionClassifier(
         preprocessor.tokenizer.vocabulary_size(), num_classes, encoder=args.model,
         embed_dim=args.embed_dim, num_heads=args.num_heads,
         intermediate_dim=args.intermediate_dim, num_blocks=args.num_blocks, units=args.units,
-        dropout=args.dropout, attention_dropout=args.attention_dropout,
-        bigram_buckets=args.bigram_buckets, bag_buckets=args.bag_buckets,
-        branch_dropout=args.branch_dropout, bag_naive_bayes=args.bag_naive_bayes)
+        bigram_buckets=args.bigram_buckets, **head_options)
 
 
 def _pretrained(args):
