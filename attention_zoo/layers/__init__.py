@@ -3,6 +3,7 @@
 from attention_zoo.layers import masking
 from attention_zoo.layers.additive import AdditiveAttention
 from attention_zoo.layers.bigram import BigramEmbedding, bigram_buckets
+from attention_zoo.layers.branch_sum import BranchSum
 from attention_zoo.layers.dot_product import ScaledDotProductAttention, scaled_dot_product_attention
 from attention_zoo.layers.fused_gru import FusedGRU
 from attention_zoo.layers.multi_head import MultiHeadAttention
@@ -24,6 +25,7 @@ __all__ = [
     "BahdanauAttentionDecoder",
     "BahdanauAttentionGRUCell",
     "BigramEmbedding",
+    "BranchSum",
     "FeedForward",
     "FusedGRU",
     "MultiHeadAttention",

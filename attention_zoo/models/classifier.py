@@ -43,7 +43,9 @@ class AttentionClassifier(TextEncoder, PresetModel):
     learns to classify alone instead of leaving the examples the other has memorized;
     `branch_losses` trains each branch on the compiled loss of its own logits (the sum of the
     two losses), so the two are a product of experts each trained alone, their logits' sum the
-    prediction. `from_pretrained_encoder` starts from the encoder of a `MaskedLanguageModel`.
+    prediction. In inference the two are weighted (`BranchSum`): ones until
+    `fit_branch_weights(validation_batches)`, which the recipe calls after training, so a
+    confident but weaker branch counts less. `from_pretrained_encoder` starts from the encoder of a `MaskedLanguageModel`.
     `temperature` divides the logits in the probabilities `predict_texts` reports (temperature
     scaling, fitted on validation data by the recipe); the logits and labels do not change.
     """
@@ -77,6 +79,8 @@ class AttentionClassifier(TextEncoder, PresetModel):
         self.branch_dropout = (keras.layers.Dropout(branch_dropout, noise_shape=(None, 2, 1),
                                                     name="branch_dropout")
                                if bag_buckets else None)
+        self.branch_sum = (layers.BranchSum(2, dtype="float32", name="branch_sum")
+                           if bag_buckets else None)
         # === Functional model ===
         tokens = keras.Input((None,), dtype="int32", name="tokens")
         logits, _ = self._logits(tokens)
@@ -116,15 +120,39 @@ class AttentionClassifier(TextEncoder, PresetModel):
         return (super().compute_loss(x, y, y_pred - bag, sample_weight, training)
                 + self._compile_loss(y, bag, sample_weight))
 
+    def fit_branch_weights(self, batches):
+        """Fits the weights of the head's and the bag's logits in inference (`BranchSum`) to
+        held-out labelled `batches` of (token ids, labels); returns them (head, bag)."""
+        if self.ngram_bag is None:
+            raise ValueError("fit_branch_weights needs the n-gram bag, bag_buckets > 0; "
+                             "received bag_buckets=0")
+        branches_of = compiled_function(lambda ids: self._branches(ids, training=False)[0], self)
+        branches, labels = [], []
+        for ids, batch_labels in batches:
+            ids = ops.convert_to_tensor(np.asarray(ids), "int32")
+            branches.append(ops.convert_to_numpy(branches_of(ids)))
+            labels.append(np.asarray(batch_labels))
+        return self.branch_sum.fit_branch_weights(np.concatenate(branches),
+                                                  np.concatenate(labels))
+
     def _logits(self, tokens, training=None):
         """(logits (batch, classes), pooling weights (batch, length)): the dense head on the
-        attention-pooled encoding, plus the n-gram bag's logits when there is one."""
+        attention-pooled encoding, plus the n-gram bag's logits when there is one (their
+        `BranchSum`)."""
+        branches, weights = self._branches(tokens, training)
+        if self.ngram_bag is None:
+            return branches, weights
+        dropped = self.branch_dropout(branches, training=training)
+        return self.branch_sum(dropped, training=training), weights
+
+    def _branches(self, tokens, training=None):
+        """(the head's logits, or with the bag the (batch, 2, classes) logits of the head and
+        the bag, pooling weights (batch, length))."""
         pooled, weights = self.pooling(self._encode(tokens, training), training=training)
         logits = self.output_dense(self.pooled_dropout(pooled, training=training))
-        if self.ngram_bag is not None:
-            branches = ops.stack([logits, self.ngram_bag(tokens)], axis=1)
-            logits = ops.sum(self.branch_dropout(branches, training=training), axis=1)
-        return logits, weights
+        if self.ngram_bag is None:
+            return logits, weights
+        return ops.stack([logits, self.ngram_bag(tokens)], axis=1), weights
 
     def attention_weights(self, tokens):
         """Numpy (class probabilities (batch, classes) at `self.temperature`, pooling weights

@@ -180,13 +180,17 @@ class SentimentRecipe(Recipe):
     def evaluate(self, model, args, splits, train_data, epoch_seconds):
         """Test accuracy, macro F1, confusion matrix and expected calibration error, before and
         after temperature scaling fitted on the validation split (the model keeps that
-        temperature for the probabilities it reports)."""
+        temperature for the probabilities it reports). With the n-gram bag, the weights of
+        the head's and the bag's logits are fitted on the validation split first."""
         from attention_zoo import metrics
 
         def logits_and_labels(examples):
             logits = model.predict(self._pipeline(args, examples, model.preprocessor), verbose=0)
             return logits, [label for _, label in examples]
 
+        branch_weights = ({} if model.ngram_bag is None else {"branch_weights": [
+            round(float(w), 4) for w in model.fit_branch_weights(
+                self._pipeline(args, splits.validation, model.preprocessor))]})
         model.temperature = metrics.fit_temperature(*logits_and_labels(splits.validation))
         logits, labels = logits_and_labels(splits.test)
         report = metrics.classification_report(labels, logits.argmax(axis=-1),
@@ -195,7 +199,7 @@ class SentimentRecipe(Recipe):
                        "temperature": round(model.temperature, 4),
                        "ece_temperature_scaled": metrics.expected_calibration_error(
                            metrics.softmax(logits, model.temperature), labels)}
-        return {"model": args.model, "test": {**report, **calibration}}
+        return {"model": args.model, "test": {**report, **calibration}, **branch_weights}
 
     def metadata(self, args, splits, results):
         names = "/".join(_class_names(args, splits.class_names))
