@@ -33,8 +33,10 @@ def build_model():
     pooled, _ = layers.AttentionPooling(units=8)(x)
     outputs = keras.layers.Dense(3)(keras.layers.Concatenate()([context, decoded, pooled]))
     bag = layers.NgramBag(VOCAB, 64, 3, embeddings_initializer="normal", naive_bayes=True)
-    outputs = outputs + bag(tokens)
+    branch_sum = layers.BranchSum(2)
+    outputs = branch_sum(keras.ops.stack([outputs, bag(tokens)], axis=1))
     bag.fit_naive_bayes([(sample_tokens(), np.array([0, 1, 2]))], 3)  # a float16 weight too
+    branch_sum.set_branch_weights([0.5, 2.0])
     return keras.Model(tokens, outputs)
 
 

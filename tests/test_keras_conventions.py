@@ -42,6 +42,7 @@ def output_spec_cases():
          [(2, 5, 16)]),
         (layers.TokenAndPositionEmbedding(50, 16), (q,), {"reverse": True}, [(2, 5, 50)]),
         (layers.NgramBag(50, 64, 3), (keras.KerasTensor((2, 5), "int32"),), {}, [(2, 3)]),
+        (layers.BranchSum(2), (keras.KerasTensor((4, 2, 3)),), {}, [(4, 3)]),
         (decoder, (q, v), {"return_attention_scores": True}, [(2, 5, 16), (2, 2, 5, 7)]),
         (decoder, (q, None), {"self_attention_cache": cache[:1] * 2, "cache_update_index": 0,
                               "cross_attention_cache": cache},

@@ -163,3 +163,21 @@ def test_branch_losses_give_the_bag_the_step_of_a_bag_trained_alone():
 def test_branch_losses_exclude_branch_dropout():
     with pytest.raises(ValueError, match="cannot be combined with branch_dropout"):
         AttentionClassifier(bag_buckets=64, branch_losses=True, branch_dropout=0.5, **SIZES)
+
+
+def test_classifier_weighs_its_branches_by_weights_fitted_on_held_out_data():
+    """The weights fitted over two batches are those BranchSum fits to the branches' logits
+    (the head's, the bag's reference); inference weighs the branches by them, training adds
+    them plainly."""
+    from attention_zoo.layers import BranchSum
+
+    model, head, bag = classifier_and_branches(dropout=0.0)
+    labels = np.array([0, 1, 1, 0] * 4)
+    fitted = model.fit_branch_weights([(IDS[:8], labels[:8]), (IDS[8:], labels[8:])])
+    np.testing.assert_allclose(fitted, BranchSum(2).fit_branch_weights(
+        np.stack([head, bag], axis=1), labels), rtol=1e-6)
+    np.testing.assert_allclose(model.predict(IDS, verbose=0),
+                               fitted[0] * head + fitted[1] * bag, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(numpy(model(IDS, training=True)), head + bag, atol=1e-5)
+    with pytest.raises(ValueError, match="fit_branch_weights needs the n-gram bag"):
+        AttentionClassifier(**SIZES).fit_branch_weights([(IDS, labels)])

@@ -20,6 +20,7 @@ EVERY_LAYER = [
     layers.TokenAndPositionEmbedding(30, 8, mask_zero=False, max_wavelength=100),
     layers.BigramEmbedding(64, 8, scale=False, embeddings_initializer="normal"),
     layers.NgramBag(30, 64, 3, embeddings_initializer="normal"),
+    layers.BranchSum(3),
     layers.FeedForward(12, output_dim=5, activation="gelu", dropout=0.1),
     layers.TransformerEncoderBlock(2, 12, key_dim=3, dropout=0.1, activation="gelu",
                                    layer_norm_epsilon=1e-6, norm_first=True),
