@@ -45,7 +45,8 @@ class AttentionClassifier(TextEncoder, PresetModel):
     two losses), so the two are a product of experts each trained alone, their logits' sum the
     prediction. In inference the two are weighted (`BranchSum`): ones until
     `fit_branch_weights(validation_batches)`, which the recipe calls after training, so a
-    confident but weaker branch counts less. `from_pretrained_encoder` starts from the encoder of a `MaskedLanguageModel`.
+    confident but weaker branch counts less. `from_pretrained_encoder` starts from the encoder
+    of a `MaskedLanguageModel`.
     `temperature` divides the logits in the probabilities `predict_texts` reports (temperature
     scaling, fitted on validation data by the recipe); the logits and labels do not change.
     """
@@ -116,7 +117,8 @@ class AttentionClassifier(TextEncoder, PresetModel):
         (y_pred less the bag's) plus that of the bag's."""
         if not (training and self.branch_losses):
             return super().compute_loss(x, y, y_pred, sample_weight, training)
-        bag = self.ngram_bag(x)
+        bag = self.ngram_bag(x)  # in training BranchSum adds the two branches plainly
+        # the compiled loss alone (Trainer.compute_loss would add the layers' losses twice)
         return (super().compute_loss(x, y, y_pred - bag, sample_weight, training)
                 + self._compile_loss(y, bag, sample_weight))
 
