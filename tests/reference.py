@@ -70,9 +70,8 @@ def ngram_bag(table, token_ids, vocab_size, num_buckets):
     """Per text: (sum of the table rows of its tokens and of vocab_size + their bigram buckets)
     / sqrt(token count), over non-padding positions (a bag of counts, L2-style scaling)."""
     ids = np.asarray(token_ids, np.int64)
-    rows = np.concatenate([ids, vocab_size + bigram_buckets(ids, num_buckets)], axis=1)
-    present = np.concatenate([ids != 0, ids != 0], axis=1)
-    summed = np.stack([table[row[keep]].sum(axis=0) for row, keep in zip(rows, present)])
+    summed = np.stack([table[np.asarray(rows, np.int64)].sum(axis=0)
+                       for rows in ngram_bag_rows(ids, vocab_size, num_buckets)])
     return summed / np.sqrt(np.maximum((ids != 0).sum(axis=1, keepdims=True), 1))
 
 
@@ -91,3 +90,10 @@ def naive_bayes_scale(token_ids, labels, num_classes, vocab_size, num_buckets, s
         q = holding.sum(axis=0) - holding[c] + smoothing
         ratios.append(np.log(p / p.sum()) - np.log(q / q.sum()))
     return np.abs(np.array(ratios)).max(axis=0)
+
+
+def cross_entropy(logits, labels):
+    """Mean negative log-likelihood of integer `labels` under softmax(`logits`)."""
+    logits = logits - logits.max(axis=1, keepdims=True)
+    log_probabilities = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    return -log_probabilities[np.arange(len(labels)), labels].mean()

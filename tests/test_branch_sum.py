@@ -4,12 +4,7 @@ from scipy.optimize import minimize
 
 from attention_zoo.layers import BranchSum
 from helpers import numpy
-
-
-def nll(logits, labels):
-    logits = logits - logits.max(axis=1, keepdims=True)
-    return -(logits[np.arange(len(labels)), labels]
-             - np.log(np.exp(logits).sum(axis=1))).mean()
+from reference import cross_entropy
 
 
 def held_out_branches(seed=0, examples=400):
@@ -26,8 +21,8 @@ def test_fitted_weights_minimize_the_held_out_log_likelihood_like_scipy():
     branches, labels = held_out_branches()
     layer = BranchSum(2)
     fitted = layer.fit_branch_weights(branches, labels)
-    reference = minimize(lambda w: nll(np.einsum("bnu,n->bu", branches, w), labels), [1.0, 1.0],
-                         bounds=[(0, None), (0, None)]).x
+    reference = minimize(lambda w: cross_entropy(np.einsum("bnu,n->bu", branches, w), labels),
+                         [1.0, 1.0], bounds=[(0, None), (0, None)]).x
     assert fitted[0] < 0.1 < 1.0 < fitted[1]  # the noise counts (almost) not at all
     np.testing.assert_allclose(fitted, reference, atol=0.15 * max(reference))
     np.testing.assert_allclose(numpy(layer(branches)), np.einsum("bnu,n->bu", branches, fitted),

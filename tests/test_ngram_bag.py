@@ -6,7 +6,7 @@ from attention_zoo.layers import NgramBag
 from attention_zoo.layers.bigram import MAX_BUCKETS
 from attention_zoo.models import AttentionClassifier
 from helpers import numpy
-from reference import naive_bayes_scale, ngram_bag
+from reference import cross_entropy, naive_bayes_scale, ngram_bag
 
 
 def test_sums_token_and_bigram_rows_over_sqrt_of_the_token_count():
@@ -123,12 +123,6 @@ def test_classifier_fits_the_naive_bayes_scale_of_its_bag():
 def test_classifier_fit_naive_bayes_needs_a_naive_bayes_bag():
     with pytest.raises(ValueError, match="fit_naive_bayes needs a classifier built with"):
         AttentionClassifier(bag_buckets=64, **SIZES).fit_naive_bayes([(IDS, IDS[:, 0])])
-
-
-def cross_entropy(logits, labels):
-    logits = logits - logits.max(axis=1, keepdims=True)
-    log_probabilities = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
-    return -log_probabilities[np.arange(len(labels)), labels].mean()
 
 
 LABELS = np.array([0, 1] * 8)

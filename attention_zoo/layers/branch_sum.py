@@ -15,6 +15,8 @@ two-parameter logistic regression), lets a confident but weaker branch count les
 [[4.0, 7.0]]
 """
 
+import itertools
+
 import keras
 import numpy as np
 from keras import ops
@@ -54,9 +56,8 @@ class BranchSum(keras.layers.Layer):
         (examples, num_branches, classes) for integer `labels` (held-out data)."""
         grid = np.concatenate([[0.0], np.exp(np.linspace(np.log(0.02), np.log(20.0), 70))])
         labels = np.asarray(labels)
-        best = min(np.stack(np.meshgrid(*[grid] * self.num_branches), -1).reshape(
-            -1, self.num_branches), key=lambda w: _nll(np.einsum("bnu,n->bu", branches, w),
-                                                      labels))
+        best = np.asarray(min(itertools.product(grid, repeat=self.num_branches),
+                              key=lambda w: _nll(np.einsum("bnu,n->bu", branches, w), labels)))
         self.set_branch_weights(best)
         return best
 

@@ -105,7 +105,7 @@ class NgramBag(keras.layers.Layer):
         for token_ids, labels in batches:
             counts += _texts_holding_each_row(self, token_ids, labels, num_classes, num_rows)
         holding = counts + smoothing
-        others = holding.sum(axis=0) - holding - smoothing * (num_classes - 2)
+        others = counts.sum(axis=0) - counts + smoothing  # texts of the other classes
         ratios = (np.log(holding / holding.sum(axis=1, keepdims=True))
                   - np.log(others / others.sum(axis=1, keepdims=True)))
         scale = np.abs(ratios).max(axis=0).astype("float32")
