@@ -51,9 +51,11 @@ def greedy_search(next, prompt, cache=None, index=1, end_token_id=None, pad_toke
 
 
 def sample(next, prompt, sampler, cache=None, index=1, end_token_id=None, pad_token_id=0,
-           model=None):
+           model=None, cache_stages=()):
     """Fills the prompt after `index` with the tokens a `keras_hub.samplers.Sampler` draws (top-k,
-    top-p, temperature, greedy); arguments as in `greedy_search`.
+    top-p, temperature, greedy): its `compute_probabilities` and `get_next_token` in its
+    `run_loop` (which on JAX carries the sampler's seed and the `model`'s variables through the
+    loop); arguments as in `greedy_search`, `cache_stages` as in `beam_search`.
 
     >>> import numpy as np, keras_hub
     >>> table = np.log(np.array([[.1, .1, .1, .7]] * 3 + [[.1, .1, .7, .1]], "float32"))
@@ -64,10 +66,27 @@ def sample(next, prompt, sampler, cache=None, index=1, end_token_id=None, pad_to
     [[1, 3, 2, 0]]
     """
     prompt = ops.convert_to_tensor(prompt, "int32")
-    is_prompt = ops.arange(ops.shape(prompt)[1])[None, :] < index
-    tokens = sampler(next, prompt, cache=cache, index=index,
-                     mask=ops.broadcast_to(is_prompt, ops.shape(prompt)),
-                     stop_token_ids=None if end_token_id is None else [end_token_id], model=model)
+    max_length = ops.shape(prompt)[1]
+    generated = ops.arange(max_length)[None, :] >= index
+
+    def unfinished(tokens, cache, index):
+        if end_token_id is None:
+            return ops.convert_to_tensor(True)
+        ended = ops.any(ops.logical_and(tokens == end_token_id, generated), axis=1)
+        return ops.logical_not(ops.all(ended))
+
+    def step(tokens, cache, index):
+        logits, _, cache = next(tokens, cache, index)
+        token = sampler.get_next_token(sampler.compute_probabilities(logits))
+        return ops.slice_update(tokens, (0, index), ops.cast(token, "int32")[:, None]), cache, \
+            index + 1
+
+    def run_loop(go_on, step, state):
+        return sampler.run_loop(go_on, step, model=model, loop_vars=state,
+                                maximum_iterations=max_length - index)
+
+    tokens, _, _ = _run_in_stages(run_loop, unfinished, step, (prompt, () if cache is None else cache, index),
+                                  cache_stages, max_length)
     return _pad_after_end(tokens, index, end_token_id, pad_token_id)
 
 
@@ -98,18 +117,27 @@ def keras_hub_sampler(name, temperature=1.0, top_k=10, top_p=0.9, seed=None):
 
 
 def beam_search(next, prompt, cache=None, index=1, beam_size=4, length_penalty=0.0,
-                end_token_id=None, pad_token_id=0, return_all_beams=False):
+                end_token_id=None, pad_token_id=0, return_all_beams=False, cache_stages=()):
     """Keeps the `beam_size` best hypotheses per row, ranked by length-normalized log-probability.
 
     A hypothesis of n generated tokens (end token included) scores
     `log_prob / ((5 + n) / 6) ** length_penalty` (GNMT, Wu et al. 2016; the Transformer paper
     uses 0.6); 0 ranks by log-probability alone, larger values favour longer outputs. A finished
-    hypothesis keeps its score and competes with the live ones; the loop ends when all are
-    finished or `max_length` is reached.
+    hypothesis keeps its score and competes with the live ones. The loop ends at `max_length`,
+    or once no row can change what is returned: for the best beam alone, when in every row no
+    live hypothesis can end above the row's best finished one (log-probabilities only fall as
+    tokens are added, and the length normalizer is largest at `max_length`, so a live
+    hypothesis scores at most `log_prob / normalizer(max_length)`); with `return_all_beams`,
+    when every hypothesis is finished.
 
     `next` is called with batch * beam_size rows, the beams of a row adjacent, and the cache is
     repeated and reordered for it. Tensors that `next` captures with a batch axis (the encoder
     output) must be repeated the same way: `repeat_for_beams(x, beam_size)`.
+
+    `cache_stages`: `(stop_index, grow)` pairs, by increasing index, for a cache that grows with
+    the output instead of holding `max_length` positions from the start: the loop pauses when
+    it reaches `stop_index` and goes on with `grow(cache)` (reordering and attending over a
+    short cache is cheaper, and most outputs end early).
 
     Returns `(tokens, scores)`: the best (batch, max_length) tokens and their (batch,) scores,
     or with `return_all_beams` every beam, best first: (batch, beam_size, max_length) and
@@ -122,8 +150,13 @@ def beam_search(next, prompt, cache=None, index=1, beam_size=4, length_penalty=0
     batch, max_length = ops.shape(prompt)
     state = _initial_beams(prompt, cache, batch, beam_size)
 
+    most_generated = max_length - ops.convert_to_tensor(index, "int32")
+
     def unfinished(tokens, cache, log_probs, lengths, finished, index):
-        return ops.logical_not(ops.all(finished))
+        if return_all_beams:
+            return ops.logical_not(ops.all(finished))
+        return ops.any(_can_overtake(log_probs, lengths, finished, most_generated,
+                                     length_penalty))
 
     def step(tokens, cache, log_probs, lengths, finished, index):
         logits, _, cache = next(tokens, cache, index)
@@ -147,12 +180,29 @@ def beam_search(next, prompt, cache=None, index=1, beam_size=4, length_penalty=0
         cache = keras.tree.map_structure(lambda leaf: _reorder(leaf, beams), cache)
         return tokens, cache, log_probs, lengths, finished, index + 1
 
-    tokens, _, log_probs, lengths, _, _ = ops.while_loop(
-        unfinished, step, state + (ops.convert_to_tensor(index, "int32"),),
-        maximum_iterations=max_length - index)
+    def run_loop(go_on, step, state):
+        return ops.while_loop(go_on, step, state, maximum_iterations=max_length - index)
+
+    tokens, _, log_probs, lengths, _, _ = _run_in_stages(
+        run_loop, unfinished, step, state + (index,), cache_stages, max_length)
     scores = log_probs / _length_normalizer(lengths, length_penalty)
     tokens = ops.reshape(tokens, (batch, beam_size, max_length))
     return (tokens, scores) if return_all_beams else (tokens[:, 0], scores[:, 0])
+
+
+def _run_in_stages(run_loop, unfinished, step, state, cache_stages, max_length):
+    """`run_loop(cond, body, state)` of `step` while `unfinished` and the index (the state's
+    last entry) is below `max_length`, pausing at each of `cache_stages` to grow the cache
+    (the state's second entry)."""
+    state = (*state[:-1], ops.convert_to_tensor(state[-1], "int32"))
+    for stop_index, grow in (*cache_stages, (max_length, None)):
+        def go_on(*state, stop_index=stop_index):
+            return ops.logical_and(unfinished(*state), state[-1] < stop_index)
+
+        state = run_loop(go_on, step, state)
+        if grow is not None:
+            state = (state[0], grow(state[1]), *state[2:])
+    return state
 
 
 def repeat_for_beams(x, beam_size):
@@ -172,6 +222,16 @@ def _initial_beams(prompt, cache, batch, beam_size):
     cache = () if cache is None else repeat_for_beams(cache, beam_size)
     return (repeat_for_beams(prompt, beam_size), cache, log_probs,
             ops.zeros((batch, beam_size), "int32"), ops.zeros((batch, beam_size), "bool"))
+
+
+def _can_overtake(log_probs, lengths, finished, most_generated, length_penalty):
+    """(batch,) bool: whether a live hypothesis of the row could still end with a higher score
+    than the row's best finished one (always, while none is finished)."""
+    scores = log_probs / _length_normalizer(lengths, length_penalty)
+    best_finished = ops.max(ops.where(finished, scores, -float("inf")), axis=1)
+    live_bounds = log_probs / _length_normalizer(most_generated, length_penalty)
+    best_live = ops.max(ops.where(finished, -float("inf"), live_bounds), axis=1)
+    return best_live > best_finished
 
 
 def _length_normalizer(lengths, alpha):

@@ -1,11 +1,12 @@
 import itertools
 
 import keras
+import keras_hub
 import numpy as np
 import pytest
 from keras import ops
 
-from attention_zoo.decoding import beam_search, greedy_search, repeat_for_beams
+from attention_zoo.decoding import beam_search, greedy_search, repeat_for_beams, sample
 from attention_zoo.layers import TransformerDecoderBlock
 from helpers import BACKEND, numpy
 
@@ -118,6 +119,82 @@ def test_wide_beam_equals_exhaustive_search(rng, length_penalty):
         assert found[:len(expected)] == [sequence for _, sequence in expected]
         np.testing.assert_allclose(numpy(scores)[row, :len(expected)],
                                    [score for score, _ in expected], rtol=1e-4)
+
+
+def random_second_order_model(rng, rows=8, max_length=12):
+    """A second-order step over pad, start, end and three words, and prompts of one random
+    word each (so rows differ): (next, prompt, history cache)."""
+    logits = rng.normal(scale=2.0, size=(36, 6)).astype("float32")
+    logits[:, [PAD, START]] = -30.0
+    prompt = start_tokens(rows, max_length)
+    prompt[:, 1] = rng.integers(A, C + 1, rows)
+    return second_order_step(logits), prompt, np.zeros_like(prompt)
+
+
+def ending_at(next, end_index):
+    """`next` whose rows write the end token at `end_index` (one per row; beams repeat it) and
+    not before."""
+    def ending(tokens, cache, index):
+        logits, hidden, cache = next(tokens, cache, index)
+        rows = ops.repeat(end_index, ops.shape(logits)[0] // len(end_index), axis=0)
+        end = ops.where(index >= rows, 30.0, -30.0)[:, None]
+        return ops.where(ops.arange(ops.shape(logits)[1]) == END, end, logits), hidden, cache
+
+    return ending
+
+
+@pytest.mark.parametrize("length_penalty", [0.0, 0.6, 1.5])
+def test_stopping_once_no_live_beam_can_win_keeps_the_best_beam(rng, length_penalty):
+    """The best-beam search stops once no live hypothesis can end above a row's best finished
+    one; its result is that of the search that goes on until every beam is finished."""
+    next, prompt, history = random_second_order_model(rng, rows=64)
+    options = dict(index=2, beam_size=3, length_penalty=length_penalty, end_token_id=END)
+    best, best_score = beam_search(next, prompt, history, **options)
+    every, scores = beam_search(next, prompt, history, return_all_beams=True, **options)
+    np.testing.assert_array_equal(numpy(best), numpy(every)[:, 0])
+    np.testing.assert_allclose(numpy(best_score), numpy(scores)[:, 0], rtol=1e-6)
+
+
+def test_stopping_waits_for_a_live_beam_that_a_longer_output_lifts_above_the_finished():
+    """After one step [end] (log .4) is finished and [A] (log .35) live and below it, but
+    [A, B, end] ends above it with length penalty 2: the search must not stop there."""
+    probabilities = rows([.02, .02, .9, .02, .02, .02],
+                         {START: [.0625, .0625, .4, .35, .0625, .0625],
+                          A: [.02, .02, .02, .02, .9, .02]})
+    options = dict(beam_size=2, length_penalty=2.0, end_token_id=END)
+    best, _ = beam_search(markov_step(probabilities), start_tokens(1, 6), **options)
+    every, _ = beam_search(markov_step(probabilities), start_tokens(1, 6),
+                           return_all_beams=True, **options)
+    assert numpy(best)[0].tolist() == numpy(every)[0, 0].tolist() == [START, A, B, END, PAD, PAD]
+
+
+def grow_history(length):
+    return lambda history: ops.pad(history, ((0, 0), (0, length - ops.shape(history)[1])))
+
+
+@pytest.mark.parametrize("search", ["greedy", "beam"])
+def test_a_cache_grown_in_stages_gives_the_same_tokens(rng, search):
+    """A cache of 3 positions grown to 6, then to 12 (`cache_stages`), as one of 12 from the
+    start; the step writes position index - 1, so a stage of 3 positions ends at index 4."""
+    next, prompt, history = random_second_order_model(rng)
+    next = ending_at(next, np.array([3, 4, 5, 6, 7, 8, 9, 11], "int32"))
+    stages = [(4, grow_history(6)), (7, grow_history(12))]
+    if search == "greedy":
+        def run(cache, cache_stages=()):
+            return (greedy_search(next, prompt, cache, index=2, end_token_id=END)
+                    if not cache_stages else
+                    sample(next, prompt, keras_hub.samplers.GreedySampler(), cache, index=2,
+                           end_token_id=END, cache_stages=cache_stages),)
+    else:
+        def run(cache, cache_stages=()):
+            return beam_search(next, prompt, cache, index=2, beam_size=3, length_penalty=0.6,
+                               end_token_id=END, return_all_beams=True,
+                               cache_stages=cache_stages)
+    whole, staged = run(history), run(history[:, :3], stages)
+    for expected, found in zip(whole, staged):
+        np.testing.assert_allclose(numpy(found), numpy(expected), rtol=1e-6)
+    best = numpy(whole[0]).reshape(8, -1, 12)[:, 0]
+    assert (best != PAD).sum(axis=-1).tolist() == [4, 5, 6, 7, 8, 9, 10, 12]  # in every stage
 
 
 def test_beams_come_sorted_and_padded(rng):

@@ -29,10 +29,11 @@ def sources(rows=5, seed=0):
     return tokens
 
 
-def plain_search(model, source, beam_size):
-    """The searches of attention_zoo.decoding, eager, without generate's batching or padding."""
-    cache = model.build_cache(source, MAX_LENGTH + 1)
-    prompt = np.zeros((len(source), MAX_LENGTH + 1), "int32")
+def plain_search(model, source, beam_size, max_length=MAX_LENGTH):
+    """The searches of attention_zoo.decoding, eager, without generate's batching or padding,
+    on a cache of `max_length` positions from the start."""
+    cache = model.build_cache(source, max_length + 1)
+    prompt = np.zeros((len(source), max_length + 1), "int32")
     prompt[:, 0] = model.start_token_id
     if beam_size == 1:
         tokens = decoding.greedy_search(model.call_decoder_with_cache, prompt, cache,
@@ -44,14 +45,18 @@ def plain_search(model, source, beam_size):
     return numpy(tokens)[:, 1:]
 
 
-@pytest.mark.parametrize("kind", ["transformer", "seq2seq"])
+@pytest.mark.parametrize("kind, max_length", [("transformer", MAX_LENGTH), ("seq2seq", MAX_LENGTH),
+                                              ("transformer", 40)])  # 40: a cache of 8, 16, 41
 @pytest.mark.parametrize("beam_size", [1, 3])
-def test_generate_gives_the_tokens_of_the_plain_search(kind, beam_size):
+def test_generate_gives_the_tokens_of_the_plain_search(kind, max_length, beam_size):
     model, source = small_model(kind), sources()
     sampler = "greedy" if beam_size == 1 else "beam"
-    generated = model.generate(source, MAX_LENGTH, sampler=sampler, beam_size=beam_size,
+    generated = model.generate(source, max_length, sampler=sampler, beam_size=beam_size,
                                batch_size=2)  # 3 batches, the last filled up
-    np.testing.assert_array_equal(generated, plain_search(model, source, beam_size))
+    expected = plain_search(model, source, beam_size, max_length)
+    np.testing.assert_array_equal(generated, expected)
+    if max_length > 16:  # outputs that pass the cache's stages
+        assert (expected != 0).sum(axis=1).max() > 16
 
 
 def test_generate_reads_the_weights_of_every_call():

@@ -104,6 +104,23 @@ def test_cached_prefill_then_step_equals_full_causal(rng):
     np.testing.assert_allclose(np.concatenate([numpy(prefix), numpy(rest)], 1), full, atol=1e-5)
 
 
+def test_a_cache_grown_while_decoding_equals_full_causal(rng):
+    x = rng.normal(size=(2, 6, DIM)).astype("float32")
+    layer = MultiHeadAttention(HEADS, KEY_DIM)
+    full = numpy(layer(x, x, use_causal_mask=True))
+    cache, steps = layer.empty_cache(2, 3), []
+    for i in range(6):
+        if i == 3:
+            cache = layer.grow_cache(cache, 6)
+        step, cache = layer(x[:, i:i + 1], x[:, i:i + 1], use_causal_mask=True, cache=cache,
+                            cache_update_index=i)
+        steps.append(numpy(step))
+    np.testing.assert_allclose(np.concatenate(steps, axis=1), full, atol=1e-5)
+    with pytest.raises(ValueError, match="max_length must be at least the cache's 6 positions; "
+                                         "received max_length=5"):
+        layer.grow_cache(cache, 5)
+
+
 def test_cross_attention_cache_equals_full(rng):
     decoder = rng.normal(size=(2, 4, DIM)).astype("float32")
     encoder_ids = np.array([[1, 2, 3, 0, 0], [1, 2, 3, 4, 5]])
@@ -131,6 +148,7 @@ def test_torch_caches_stay_head_major_through_writes_and_beam_reorders(rng):
     assert tuple(cache[0].shape) == (4, 5, HEADS, KEY_DIM) and all(map(head_major, cache))
     _, cache = layer(x[:, :1], x[:, :1], cache=cache, cache_update_index=0)
     assert all(map(head_major, cache))
+    assert all(map(head_major, layer.grow_cache(cache, 7)))
     assert all(map(head_major, layer.compute_cache(x)))
     beams = np.array([[1, 1], [0, 1]])  # 2 sentences, 2 beams: rows 1, 1, 2, 3
     with torch.no_grad():  # as the searches run

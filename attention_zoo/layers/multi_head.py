@@ -197,6 +197,21 @@ class MultiHeadAttention(keras.layers.Layer):
                                            self.compute_dtype))
                      for dim in (self.key_dim, self.value_dim))
 
+    def grow_cache(self, cache, max_length):
+        """`cache` (from `empty_cache`) with room for `max_length` positions: its positions
+        first, zeros after (a cache that grows with the output as it is decoded).
+
+        >>> mha = MultiHeadAttention(num_heads=2, key_dim=4)
+        >>> tuple(mha.grow_cache(mha.empty_cache(3, 5), 8)[0].shape)
+        (3, 8, 2, 4)
+        """
+        keys, values = self._check_cache(cache)
+        if max_length < keys.shape[1]:
+            raise ValueError(f"max_length must be at least the cache's {keys.shape[1]} "
+                             f"positions; received max_length={max_length}")
+        grown = self.empty_cache(ops.shape(keys)[0], max_length)
+        return tuple(_write_positions(empty, 0, part) for empty, part in zip(grown, cache))
+
     def compute_output_shape(self, query_shape, value_shape, key_shape=None):
         return tuple(query_shape[:-1]) + (self.output_dim or query_shape[-1],)
 

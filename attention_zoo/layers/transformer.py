@@ -233,6 +233,10 @@ class TransformerDecoderBlock(_TransformerBlock):
         """Zero keys/values for decoding up to `max_length` tokens."""
         return self.self_attention.empty_cache(batch_size, max_length)
 
+    def grow_self_attention_cache(self, cache, max_length):
+        """`cache` with room for `max_length` tokens (`MultiHeadAttention.grow_cache`)."""
+        return self.self_attention.grow_cache(cache, max_length)
+
     def compute_cross_attention_cache(self, encoder_outputs):
         """The projected encoder keys/values, computed once per source sentence."""
         return self.cross_attention.compute_cache(encoder_outputs)

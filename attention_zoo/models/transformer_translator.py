@@ -43,6 +43,7 @@ class TransformerTranslator(Translator):
 
     varying_cache_keys = ("self",)  # what a decoding step writes; the rest stays as built
     beams_share_source = True  # cross-attention serves each sentence's beams from one copy
+    cache_start_length = 8  # self-attention cache positions a search starts with, then doubled
 
     def __init__(self, source_vocab_size, target_vocab_size, embed_dim=128, num_heads=4,
                  intermediate_dim=512, num_blocks=2, dropout=0.1, tie_embeddings=False,
@@ -137,6 +138,12 @@ class TransformerTranslator(Translator):
                 "cross": [block.compute_cross_attention_cache(memory)
                           for block in self.decoder_blocks],
                 "memory_mask": memory_mask}
+
+    def grow_cache(self, cache, max_length):
+        """`cache` (or its self-attention part) with room for `max_length` tokens."""
+        return {**cache, "self": [block.grow_self_attention_cache(self_cache, max_length)
+                                  for block, self_cache in zip(self.decoder_blocks,
+                                                               cache["self"])]}
 
     def call_decoder_with_cache(self, tokens, cache, index):
         tokens = ops.convert_to_tensor(tokens, "int32")

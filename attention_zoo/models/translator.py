@@ -29,10 +29,13 @@ class Translator(PresetModel):
     """Base of the translation models: `(encoder_tokens, decoder_inputs) -> logits` in training,
     `generate()` for translating. Subclasses build their functional graph, then call
     `_set_generation_config`; they name the cache entries a decoding step writes
-    (`varying_cache_keys`) and say whether their decoder reads the rest with one copy per
-    sentence for all its beams (`beams_share_source`)."""
+    (`varying_cache_keys`), say whether their decoder reads the rest with one copy per
+    sentence for all its beams (`beams_share_source`), and, where the cache has a position
+    axis, how long a search's cache starts (`cache_start_length`; `grow_cache` then
+    doubles it as the output grows)."""
 
     beams_share_source = False
+    cache_start_length = None  # positions a search's cache starts with (None: max_length)
 
     def _set_generation_config(self, start_token_id, end_token_id, pad_token_id, max_length):
         self._initialized = True
@@ -121,18 +124,26 @@ class Translator(PresetModel):
 
         def search(encoder_tokens):
             batch = ops.shape(encoder_tokens)[0]
-            cache = self.build_cache(encoder_tokens, max_length + 1)
             prompt = ops.pad(ops.full((batch, 1), self.start_token_id, "int32"),
                              ((0, 0), (0, max_length)), constant_values=self.pad_token_id)
-            ids = dict(end_token_id=self.end_token_id, pad_token_id=self.pad_token_id)
+            lengths = _cache_lengths(self.cache_start_length, max_length + 1)
+            cache = self.build_cache(encoder_tokens, lengths[0])
+            options = dict(end_token_id=self.end_token_id, pad_token_id=self.pad_token_id,
+                           cache_stages=self._cache_stages(lengths))
             if keras_hub_sampler is None:
-                return self._beam_search(prompt, cache, beam_size, length_penalty, ids)
+                return self._beam_search(prompt, cache, beam_size, length_penalty, options)
             return decoding.sample(self.call_decoder_with_cache, prompt, keras_hub_sampler,
-                                   cache, model=self, **ids)
+                                   cache, model=self, **options)
 
         return compiled_function(search, self, keras_hub_sampler), keras_hub_sampler
 
-    def _beam_search(self, prompt, cache, beam_size, length_penalty, ids):
+    def _cache_stages(self, lengths):
+        """The searches' `cache_stages` for a cache of these lengths (step i writes position
+        i - 1)."""
+        return [(length + 1, lambda cache, grown=grown: self.grow_cache(cache, grown))
+                for length, grown in zip(lengths, lengths[1:])]
+
+    def _beam_search(self, prompt, cache, beam_size, length_penalty, options):
         """Beam search that carries (and reorders) only the cache entries a step changes; the
         rest (what the decoder reads of the source) is repeated for the beams once, or, where
         the model's attention reads one copy per sentence for all its beams
@@ -148,7 +159,11 @@ class Translator(PresetModel):
             return logits, hidden, {key: cache[key] for key in varying}
 
         return decoding.beam_search(next, prompt, varying, beam_size=beam_size,
-                                    length_penalty=length_penalty, **ids)[0]
+                                    length_penalty=length_penalty, **options)[0]
+
+    def grow_cache(self, cache, max_length):
+        """`cache` with room for `max_length` tokens (models with `cache_start_length`)."""
+        raise NotImplementedError(f"{type(self).__name__} has no cache_start_length")
 
     def cross_attention_weights(self, encoder_tokens, decoder_inputs):
         """(batch, heads, target_length, source_length) numpy weights of the decoder's attention
@@ -156,6 +171,20 @@ class Translator(PresetModel):
         weights = self._cross_attention(ops.convert_to_tensor(encoder_tokens, "int32"),
                                         ops.convert_to_tensor(decoder_inputs, "int32"))
         return np.asarray(ops.convert_to_numpy(weights))
+
+
+def _cache_lengths(start, final):
+    """A cache's lengths as it grows: `start`, doubled while the double is still at most
+    `final`, then `final` (`[final]` without a `start`).
+
+    >>> _cache_lengths(16, 33), _cache_lengths(16, 65), _cache_lengths(16, 20)
+    ([16, 33], [16, 32, 65], [20])
+    """
+    lengths = []
+    while start is not None and 2 * start <= final:
+        lengths.append(start)
+        start *= 2
+    return lengths + [final]
 
 
 def _are_texts(inputs):
