@@ -32,7 +32,8 @@ def parse_args(argv=None):
     parser.add_argument("--backend", choices=backend.BACKENDS, default=backend.active())
     parser.add_argument("--model", default=MODEL, help="a Transformer translator preset folder")
     parser.add_argument("--sentences", type=int, default=2000)
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--batch-size", type=int,
+                        help="rows per batch (default: generate's, 32, or 256 on torch)")
     parser.add_argument("--beam-size", type=int, default=4)
     parser.add_argument("--json", action="store_true", help="print only the JSON line")
     return parser.parse_args(argv)
@@ -86,6 +87,9 @@ def main(argv=None):
 
     from attention_zoo import data, saving
     from attention_zoo.models import TransformerTranslator
+    from attention_zoo.models.translator import default_batch_size
+
+    args.batch_size = args.batch_size or default_batch_size()
 
     flags = saving.read_json(os.path.join(args.model, "metadata.json"))["training"]
     model = TransformerTranslator.from_preset(args.model)

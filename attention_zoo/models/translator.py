@@ -14,6 +14,7 @@ each model defines (keras_hub's Seq2SeqLM names):
 (1, 6)
 """
 
+import keras
 import numpy as np
 from keras import ops
 
@@ -54,7 +55,7 @@ class Translator(PresetModel):
 
     def generate(self, inputs, max_length=None, sampler="beam", beam_size=4,
                  length_penalty=0.6, temperature=1.0, top_k=10, top_p=0.9, seed=None,
-                 batch_size=64):
+                 batch_size=None):
         """Translations of `inputs`: texts (a string or a list of them, through
         `self.preprocessor`) give texts; token ids give (rows, max_length) numpy ids written after
         the start token, 0 after the end token.
@@ -67,7 +68,10 @@ class Translator(PresetModel):
                 `temperature`, `top_k`, `top_p` and `seed` (the same seed gives the same output).
             batch_size: rows translated together; the last batch is filled up to it, and each
                 batch is cut to its longest source and padded to a multiple of 16, so each
-                search compiles once per (batch, length) bucket.
+                search compiles once per (batch, length) bucket. Default: 32 where the search
+                is compiled (a batch runs until its longest output ends, so small batches
+                waste fewer steps), 256 on torch, where it runs eagerly and each step's
+                Python overhead is shared by the batch (README, "Generation").
         """
         settings = dict(max_length=max_length, sampler=sampler, beam_size=beam_size,
                         length_penalty=length_penalty, temperature=temperature, top_k=top_k,
@@ -89,6 +93,7 @@ class Translator(PresetModel):
         encoder_tokens = np.asarray(encoder_tokens, "int32")
         max_length = self.max_length if max_length is None else max_length
         check_positive_int("max_length", max_length)
+        batch_size = default_batch_size() if batch_size is None else batch_size
         check_positive_int("batch_size", batch_size)
         search = self._search(max_length, sampler, beam_size, length_penalty, temperature,
                               top_k, top_p, seed)
@@ -171,6 +176,11 @@ class Translator(PresetModel):
         weights = self._cross_attention(ops.convert_to_tensor(encoder_tokens, "int32"),
                                         ops.convert_to_tensor(decoder_inputs, "int32"))
         return np.asarray(ops.convert_to_numpy(weights))
+
+
+def default_batch_size():
+    """`generate`'s default rows per batch on the active backend (see its docstring)."""
+    return 256 if keras.config.backend() == "torch" else 32
 
 
 def _cache_lengths(start, final):

@@ -115,8 +115,7 @@ class SelfCriticalTraining:
             history["greedy_reward"].append(round(float(np.mean([m[1] for m in means])), 4))
             if validation_pairs:
                 translations = self.translator.generate([s for s, _ in validation_pairs],
-                                                        self.max_length, sampler="greedy",
-                                                        batch_size=256)
+                                                        self.max_length, sampler="greedy")
                 history["val_bleu"].append(round(sacrebleu.corpus_bleu(
                     translations, [[t for _, t in validation_pairs]]).score, 2))
             if verbose:

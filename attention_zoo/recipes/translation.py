@@ -197,7 +197,7 @@ class TranslationRecipe(Recipe):
         from attention_zoo.recipes.validation_bleu import ValidationBLEU
 
         found = [ValidationBLEU(splits.validation, lambda texts: trainer.generate(
-            texts, sampler="greedy", batch_size=256))]
+            texts, sampler="greedy"))]
         if args.scheduled_sampling is not None:
             found.append(trainer.probability_logger())
         if args.select_by != "last" or args.early_stopping:
@@ -276,12 +276,11 @@ def evaluate(translations, pairs, beam_size):
             "decoding": "greedy" if beam_size == 1 else f"beam {beam_size}"}
 
 
-def translate_texts(model, texts, args, batch_size=256):
+def translate_texts(model, texts, args):
     """Translations of `texts` with the flags' max_length, beam_size and length_penalty."""
     return model.generate(list(texts), args.max_length,
                           sampler="greedy" if args.beam_size == 1 else "beam",
-                          beam_size=args.beam_size, length_penalty=args.length_penalty,
-                          batch_size=batch_size)
+                          beam_size=args.beam_size, length_penalty=args.length_penalty)
 
 
 def attention_heatmap(model, source, translation, path):
