@@ -85,8 +85,8 @@ def sample(next, prompt, sampler, cache=None, index=1, end_token_id=None, pad_to
         return sampler.run_loop(go_on, step, model=model, loop_vars=state,
                                 maximum_iterations=max_length - index)
 
-    tokens, _, _ = _run_in_stages(run_loop, unfinished, step, (prompt, () if cache is None else cache, index),
-                                  cache_stages, max_length)
+    state = (prompt, () if cache is None else cache, index)
+    tokens, _, _ = _run_in_stages(run_loop, unfinished, step, state, cache_stages, max_length)
     return _pad_after_end(tokens, index, end_token_id, pad_token_id)
 
 
@@ -149,7 +149,6 @@ def beam_search(next, prompt, cache=None, index=1, beam_size=4, length_penalty=0
     prompt = ops.convert_to_tensor(prompt, "int32")
     batch, max_length = ops.shape(prompt)
     state = _initial_beams(prompt, cache, batch, beam_size)
-
     most_generated = max_length - ops.convert_to_tensor(index, "int32")
 
     def unfinished(tokens, cache, log_probs, lengths, finished, index):
