@@ -46,13 +46,13 @@ def test_shipped_translators_load_and_translate(name):
     assert correct >= len(samples) - 1, (translations, samples)
 
 
-def test_shipped_spa_eng_translator_translates_held_out_sentences_as_recorded():
+@pytest.mark.parametrize("name", ["transformer-spa-eng", "seq2seq-spa-eng"])
+def test_shipped_spa_eng_translators_translate_held_out_sentences_as_recorded(name):
     """The first test pairs of spa-eng (seed-0 split), decoded as the recipe did (beam 4,
     length penalty 0.6) on the backend it was trained on; float differences between backends
     may flip one beam choice, not more."""
-    model = Translator.from_preset("transformer-spa-eng")
-    samples = json.loads((SAVED_MODELS / "transformer-spa-eng" / "metrics.json").read_text())[
-        "samples"]
+    model = Translator.from_preset(name)
+    samples = json.loads((SAVED_MODELS / name / "metrics.json").read_text())["samples"]
     translations = model.generate([sample["source"] for sample in samples], sampler="beam",
                                   beam_size=4, length_penalty=0.6)
     same = sum(t == s["translation"] for t, s in zip(translations, samples))
