@@ -31,7 +31,7 @@ _NEGATIVE = -1e9  # log-probability of an impossible candidate (float32, finite)
 
 
 def greedy_search(next, prompt, cache=None, index=1, end_token_id=None, pad_token_id=0,
-                  model=None):
+                  model=None, cache_stages=()):
     """Picks the most likely token at each step (keras_hub's GreedySampler).
 
     Args:
@@ -43,11 +43,12 @@ def greedy_search(next, prompt, cache=None, index=1, end_token_id=None, pad_toke
         pad_token_id: written after a row's end token.
         model: the Keras model whose weights `next` reads, for a loop compiled with `jax.jit`
             (keras_hub's samplers then pass its variables through the loop).
+        cache_stages: as in `beam_search`.
 
     Returns the (batch, max_length) tokens.
     """
     return sample(next, prompt, keras_hub.samplers.GreedySampler(), cache, index, end_token_id,
-                  pad_token_id, model)
+                  pad_token_id, model, cache_stages)
 
 
 def sample(next, prompt, sampler, cache=None, index=1, end_token_id=None, pad_token_id=0,

@@ -89,7 +89,8 @@ def main(argv=None):
     from attention_zoo.models import TransformerTranslator
     from attention_zoo.models.translator import default_batch_size
 
-    args.batch_size = args.batch_size or default_batch_size()
+    if args.batch_size is None:
+        args.batch_size = default_batch_size()
 
     flags = saving.read_json(os.path.join(args.model, "metadata.json"))["training"]
     model = TransformerTranslator.from_preset(args.model)
