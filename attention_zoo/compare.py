@@ -57,11 +57,15 @@ def build_workload(name):
     if name == "transformer":
         return models.TransformerTranslator(VOCABULARY, VOCABULARY, embed_dim=64, num_heads=4,
                                             intermediate_dim=128, num_blocks=2, dropout=0.0)
+    class LayersModel(models.CompiledCall, keras.Model):
+        """A functional model of the layers that, like the zoo's model classes, compiles its
+        call whole with jit_compile=True on torch."""
+
     tokens = keras.Input((None,), dtype="int32", name="tokens")
     x = layers.TokenAndPositionEmbedding(VOCABULARY, 64)(tokens)
     x = layers.MultiHeadAttention(num_heads=4, key_dim=16)(x, x, use_causal_mask=True)
     x = layers.AdditiveAttention(units=64)(x, x)
-    return keras.Model(tokens, keras.layers.Dense(VOCABULARY)(x), name="attention_layers")
+    return LayersModel(tokens, keras.layers.Dense(VOCABULARY)(x), name="attention_layers")
 
 
 def workload_batch(model, batch_size, length, seed=0):

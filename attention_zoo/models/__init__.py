@@ -6,9 +6,10 @@ from attention_zoo.models.preprocessing import (ClassificationPreprocessor, Text
                                                 TranslationPreprocessor)
 from attention_zoo.models.scheduled_sampling import ScheduledSampling
 from attention_zoo.models.seq2seq import Seq2SeqTranslator
+from attention_zoo.models.torch_graph import CompiledCall, TorchGraph
 from attention_zoo.models.transformer_translator import TransformerTranslator
 from attention_zoo.models.translator import Translator
 
-__all__ = ["AttentionClassifier", "ClassificationPreprocessor", "MaskedLanguageModel",
+__all__ = ["AttentionClassifier", "ClassificationPreprocessor", "CompiledCall", "MaskedLanguageModel",
            "ScheduledSampling", "Seq2SeqTranslator", "TextPreprocessor",
-           "TransformerTranslator", "TranslationPreprocessor", "Translator"]
+           "TorchGraph", "TransformerTranslator", "TranslationPreprocessor", "Translator"]

@@ -1,15 +1,17 @@
 """What every model class of the zoo shares: presets (`save_to_preset`, `from_preset`), the
 `preprocessor` that turns text into its ids and back, and keras_hub's Backbone workaround for
-building the functional graph in `__init__` on torch."""
+building the functional graph in `__init__` on torch; `jit_compile=True` compiles the call
+whole on torch (`torch_graph.CompiledCall`)."""
 
 import os
 
 import keras
 
 from attention_zoo import presets, saving
+from attention_zoo.models.torch_graph import CompiledCall
 
 
-class PresetModel(keras.Model):
+class PresetModel(CompiledCall, keras.Model):
     """Base of the model classes; a subclass assigns its layers, builds its graph, calls
     `super().__init__(inputs, outputs)` and then `self._initialized = True`."""
 
