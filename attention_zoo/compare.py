@@ -2,7 +2,7 @@
 
     attention-zoo compare                       # every installed backend, every workload
     attention-zoo compare --backends jax torch --workloads layers classifier --steps 10
-    attention-zoo compare --backends torch --jit-compile --models   # torch.compile, no matrix
+    attention-zoo compare --backends torch --jit-compile --models   # compiled torch, no matrix
     python recipes/compare_backends.py --json
 
 Each workload (a small fixed config of the attention layers, the seq2seq translator, the
@@ -95,7 +95,7 @@ def measure_workload(name, weights_path, outputs_path, steps, batch_size, length
                      jit_compile="auto"):
     """Runs workload `name` on this process's backend; returns its measurements. `jit_compile`
     goes to `model.compile` ("auto": XLA on TensorFlow and JAX, eager torch; True on torch:
-    `torch.compile`)."""
+    each model's call exported and compiled whole, `models.TorchGraph`)."""
     import keras
 
     keras.utils.set_random_seed(0)
@@ -347,7 +347,8 @@ def make_parser():
     parser.add_argument("--manifest", default=SHIPPED_MANIFEST,
                         help="a manifest.json of run folders (default: the shipped models')")
     parser.add_argument("--jit-compile", action="store_const", const=True, default="auto",
-                        help="compile every step with jit_compile=True (torch: torch.compile; "
+                        help="compile every step with jit_compile=True (torch: the model's call "
+                        "exported and compiled whole with torch.compile; "
                         "the first forward and train step then include its compile time); "
                         "default: Keras's auto (XLA on TensorFlow and JAX, eager torch)")
     parser.add_argument("--output-dir", default=os.path.join("runs", "compare"))

@@ -39,10 +39,9 @@ class CompiledCall:
         return graph(args[0], training=kwargs["training"])
 
     def _torch_graph(self):
-        if (keras.config.backend() != "torch" or not self.built
-                or getattr(self, "_jit_compile", None) is not True):
+        if keras.config.backend() != "torch" or not self.built or self.jit_compile is not True:
             return None
-        if getattr(self, "_compiled_call_graph", None) is None:
+        if getattr(self, "_compiled_call_graph", None) is None:  # kept out of Keras's tracking
             object.__setattr__(self, "_compiled_call_graph", TorchGraph(self))
         return self._compiled_call_graph
 
