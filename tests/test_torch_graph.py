@@ -23,8 +23,8 @@ def _model(kind, dropout=0.0):
     if kind == "classifier":
         return models.AttentionClassifier(VOCABULARY, 3, embed_dim=8, num_heads=2,
                                           intermediate_dim=16, bag_buckets=64, dropout=dropout)
-    return models.MaskedLanguageModel(VOCABULARY, mask_token_id=1, embed_dim=8, num_heads=2, intermediate_dim=16,
-                                      dropout=dropout)
+    return models.MaskedLanguageModel(VOCABULARY, mask_token_id=1, embed_dim=8, num_heads=2,
+                                      intermediate_dim=16, dropout=dropout)
 
 
 def _batch(model):
@@ -38,16 +38,17 @@ def _batch(model):
     return inputs, targets
 
 
-def _compiled_pair(kind, jit_compile):
-    """Two models of `kind` with the same weights: one compiled with `jit_compile`, one eager."""
+def _compiled_pair(kind):
+    """Two models of `kind` with the same weights: one compiled with `jit_compile=True`, one
+    eager."""
     keras.utils.set_random_seed(0)
     pair = [_model(kind), _model(kind)]
     inputs, targets = _batch(pair[0])
     for model in pair:
         model.predict_on_batch(inputs)  # builds it
     pair[1].set_weights(pair[0].get_weights())
-    for model, jit in zip(pair, (jit_compile, False)):
-        model.compile(optimizer=keras.optimizers.SGD(0.1), jit_compile=jit,
+    for model, jit_compile in zip(pair, (True, False)):
+        model.compile(optimizer=keras.optimizers.SGD(0.1), jit_compile=jit_compile,
                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     return pair, inputs, targets
 
@@ -59,7 +60,7 @@ def _graph_signatures(model):
 
 @pytest.mark.parametrize("kind", ["transformer", "seq2seq", "classifier", "masked_lm"])
 def test_jit_compiled_steps_equal_eager_steps(kind):
-    (compiled, eager), inputs, targets = _compiled_pair(kind, jit_compile=True)
+    (compiled, eager), inputs, targets = _compiled_pair(kind)
     np.testing.assert_allclose(compiled.predict_on_batch(inputs),
                                eager.predict_on_batch(inputs), atol=1e-5)
     for _ in range(3):
@@ -75,7 +76,7 @@ def test_jit_compiled_steps_equal_eager_steps(kind):
 
 
 def test_weights_changed_after_compiling_are_read():
-    (compiled, eager), inputs, _ = _compiled_pair("classifier", jit_compile=True)
+    (compiled, eager), inputs, _ = _compiled_pair("classifier")
     compiled.predict_on_batch(inputs)
     new_weights = [w + 0.1 for w in compiled.get_weights()]
     compiled.set_weights(new_weights)
@@ -115,8 +116,8 @@ def test_non_trainable_updates_of_a_compiled_call_reach_the_variables():
         hidden = keras.layers.BatchNormalization()(keras.layers.Dense(4)(inputs))
         pair.append(Model(inputs, keras.layers.Dense(1)(hidden)))
     pair[1].set_weights(pair[0].get_weights())
-    for model, jit in zip(pair, (True, False)):
-        model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse", jit_compile=jit)
+    for model, jit_compile in zip(pair, (True, False)):
+        model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse", jit_compile=jit_compile)
     x = np.random.default_rng(0).normal(size=(8, 3)).astype("float32")
     y = x.sum(axis=1, keepdims=True)
     for _ in range(2):

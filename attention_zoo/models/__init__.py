@@ -10,6 +10,6 @@ from attention_zoo.models.torch_graph import CompiledCall, TorchGraph
 from attention_zoo.models.transformer_translator import TransformerTranslator
 from attention_zoo.models.translator import Translator
 
-__all__ = ["AttentionClassifier", "ClassificationPreprocessor", "CompiledCall", "MaskedLanguageModel",
-           "ScheduledSampling", "Seq2SeqTranslator", "TextPreprocessor",
+__all__ = ["AttentionClassifier", "ClassificationPreprocessor", "CompiledCall",
+           "MaskedLanguageModel", "ScheduledSampling", "Seq2SeqTranslator", "TextPreprocessor",
            "TorchGraph", "TransformerTranslator", "TranslationPreprocessor", "Translator"]

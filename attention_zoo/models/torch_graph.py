@@ -68,7 +68,8 @@ class TorchGraph:
         if self.exporting or len(args) != 1 or set(kwargs) != {"training"}:
             return False
         return all(hasattr(leaf, "shape") and not isinstance(leaf, keras.KerasTensor)
-                   and not getattr(leaf, "is_meta", False) for leaf in keras.tree.flatten(args[0]))
+                   and not getattr(leaf, "is_meta", False)
+                   for leaf in keras.tree.flatten(args[0]))
 
     def __call__(self, inputs, training):
         inputs = keras.tree.map_structure(keras.ops.convert_to_tensor, inputs)
