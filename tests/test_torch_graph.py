@@ -28,9 +28,9 @@ def _model(kind, dropout=0.0):
 
 
 def _batch(model):
-    """Inputs and targets of 4 rows of 5 positions; for the masked LM, a dict of the tokens
+    """Inputs and targets of 4 rows of 3 positions; for the masked LM, a dict of the tokens
     and 2 masked positions a row (the targets are the tokens there)."""
-    inputs, targets, _ = compare.workload_batch(model, batch_size=4, length=5)
+    inputs, targets, _ = compare.workload_batch(model, batch_size=4, length=3)
     if isinstance(model, models.MaskedLanguageModel):
         positions = np.tile(np.array([[0, 2]], "int32"), (4, 1))
         return ({"tokens": inputs[0], "mask_positions": positions},
