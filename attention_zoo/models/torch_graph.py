@@ -78,11 +78,11 @@ class TorchGraph:
         if key not in self.graphs:
             self.graphs[key] = self._compile(inputs, bool(training))
         graph, call = self.graphs[key]
-        variables = self.model.non_trainable_variables
-        outputs, values, masks = graph([v.value for v in self.model.trainable_variables],
-                                       [v.value for v in variables], keras.tree.flatten(inputs))
+        outputs, values, masks = graph([v.value for v in call.trainable],
+                                       [v.value for v in call.non_trainable],
+                                       keras.tree.flatten(inputs))
         for index, value in zip(call.updated, values):
-            variables[index].assign(value)
+            call.non_trainable[index].assign(value)
         flat_outputs = keras.tree.flatten(outputs)
         for index, mask in zip(call.masked, masks):  # what Keras's losses and metrics read
             flat_outputs[index]._keras_mask = mask
@@ -93,9 +93,8 @@ class TorchGraph:
         import torch
 
         call = _stateless_call_module(self.model, inputs, training)
-        example = ([v.value.detach() for v in self.model.trainable_variables],
-                   [v.value.detach() for v in self.model.non_trainable_variables],
-                   keras.tree.flatten(inputs))
+        example = ([v.value.detach() for v in call.trainable],
+                   [v.value.detach() for v in call.non_trainable], keras.tree.flatten(inputs))
         self.exporting = True
         try:
             program = torch.export.export(call, example, strict=False)
@@ -108,23 +107,25 @@ def _stateless_call_module(model, inputs, training):
     """`model(inputs, training=training)` in a `keras.StatelessScope` as a torch module of the
     variables' values and the inputs' leaves. It returns the outputs, the values of the
     non-trainable variables the call changed, and the Keras masks of the outputs that have one
-    (their indices: `module.updated` and `module.masked`, known once traced). The model stays
-    outside torch's module tree, so its variables are inputs of the exported graph, not
-    constants."""
+    (their indices: `module.updated` and `module.masked`, known once traced). The module keeps
+    the variables in the order the graph takes their values (`module.trainable`,
+    `module.non_trainable`). The model stays outside torch's module tree, so its variables are
+    inputs of the exported graph, not constants."""
     import torch
 
     structure = keras.tree.map_structure(lambda _: 0, inputs)
-    variables = model.trainable_variables + model.non_trainable_variables
 
     class StatelessCall(torch.nn.Module):
         updated = masked = ()
+        trainable = model.trainable_variables
+        non_trainable = model.non_trainable_variables
 
         def forward(self, trainable, non_trainable, leaves):
-            with keras.StatelessScope(state_mapping=list(zip(variables, trainable +
-                                                             non_trainable))) as scope:
+            mapping = zip(self.trainable + self.non_trainable, trainable + non_trainable)
+            with keras.StatelessScope(state_mapping=list(mapping)) as scope:
                 outputs = model(keras.tree.pack_sequence_as(structure, leaves),
                                 training=training)
-            values = [scope.get_current_value(v) for v in model.non_trainable_variables]
+            values = [scope.get_current_value(v) for v in self.non_trainable]
             self.updated = [i for i, (new, old) in enumerate(zip(values, non_trainable))
                             if new is not old]
             masks = [getattr(x, "_keras_mask", None) for x in keras.tree.flatten(outputs)]
