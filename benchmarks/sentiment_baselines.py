@@ -49,6 +49,9 @@ def parse_args(argv=None):
                         help="scale the bag alone's rows by their naive Bayes log-count ratios "
                         "(NgramBag(naive_bayes=True)); for the classifiers pass the recipe's "
                         "own flag after --")
+    parser.add_argument("--sequence-length", type=int,
+                        help="with --bag-alone: the tokens of a text the bag reads (default: "
+                        "the recipe's --sequence-length)")
     parser.add_argument("--vocabulary-text", metavar="FILE",
                         help="as the sentiment recipe's: unlabelled texts that the bag's and "
                         "the classifiers' vocabularies are learned from too")
@@ -88,11 +91,12 @@ def bigram_baseline(splits):
 BAG_BUCKETS, BAG_LEARNING_RATE = 2**20, 1e-2
 
 
-def bag_alone(splits, epochs, naive_bayes=False, vocabulary_text=None):
+def bag_alone(splits, epochs, naive_bayes=False, vocabulary_text=None, sequence_length=None):
     """Test accuracy and seconds of an NgramBag alone trained on `splits.train` for `epochs`
     (its naive Bayes scale fitted to them first with `naive_bayes`), on the sentiment recipe's
     default vocabulary (learned from `splits.train` and the texts of the file
-    `vocabulary_text`), sequence length and batch size."""
+    `vocabulary_text`) and batch size, reading the first `sequence_length` tokens of each text
+    (default: the recipe's)."""
     import keras
 
     from attention_zoo import data, layers
@@ -100,6 +104,7 @@ def bag_alone(splits, epochs, naive_bayes=False, vocabulary_text=None):
 
     started = time.perf_counter()
     recipe = sentiment_classifier.parse_args([])
+    sequence_length = sequence_length or recipe.sequence_length
     texts = [text for text, _ in splits.train]
     if vocabulary_text:
         texts += data.read_unlabelled(vocabulary_text)
@@ -107,7 +112,7 @@ def bag_alone(splits, epochs, naive_bayes=False, vocabulary_text=None):
                                      verbose=False)
 
     def batches(examples, shuffle=False):
-        return data.classification_dataset(examples, tokenizer, recipe.sequence_length,
+        return data.classification_dataset(examples, tokenizer, sequence_length,
                                            recipe.batch_size, shuffle=shuffle)
 
     keras.utils.set_random_seed(0)
@@ -124,7 +129,8 @@ def bag_alone(splits, epochs, naive_bayes=False, vocabulary_text=None):
     model.fit(batches(splits.train, shuffle=True), epochs=epochs, verbose=0)
     accuracy = model.evaluate(batches(splits.test), verbose=0)[1]
     return {"test_accuracy": round(float(accuracy), 4), "epochs": epochs,
-            "naive_bayes": naive_bayes, "seconds": round(time.perf_counter() - started, 1)}
+            "naive_bayes": naive_bayes, "sequence_length": sequence_length,
+            "seconds": round(time.perf_counter() - started, 1)}
 
 
 def main(argv=None):
@@ -142,7 +148,7 @@ def main(argv=None):
                "baseline": bigram_baseline(splits)}
         if args.bag_alone:
             row["bag_alone"] = bag_alone(splits, args.bag_epochs, args.bag_naive_bayes,
-                                         args.vocabulary_text)
+                                         args.vocabulary_text, args.sequence_length)
         for model in args.classifiers:
             results = sentiment_classifier.main([
                 "--backend", args.backend, "--dataset", args.dataset, "--data", args.data,

@@ -67,7 +67,8 @@ IDS = np.array([[4, 9, 9, 2, 0], [3, 0, 0, 0, 0]] * 8, "int32")
 
 def classifier_and_branches(**arguments):
     """A classifier with a random bag, and the logits of its two branches: the same classifier
-    without the bag (weights copied), and the bag's numpy reference."""
+    without the bag (weights copied) on the head's window of the ids (all of them unless
+    `head_length`), and the bag's numpy reference on all of them."""
     keras.utils.set_random_seed(0)
     with_bag = AttentionClassifier(bag_buckets=64, **SIZES, **arguments)
     without = AttentionClassifier(**SIZES)
@@ -76,7 +77,8 @@ def classifier_and_branches(**arguments):
             layer.set_weights(with_bag.get_layer(layer.name).get_weights())
     table = np.random.default_rng(0).normal(size=(30 + 64, 2)).astype("float32")
     with_bag.ngram_bag.set_weights([table])
-    return with_bag, numpy(without(IDS)), with_bag.bag_scale * ngram_bag(table, IDS, 30, 64)
+    head = numpy(without(IDS[:, :arguments.get("head_length")]))
+    return with_bag, head, with_bag.bag_scale * ngram_bag(table, IDS, 30, 64)
 
 
 def test_classifier_adds_the_bag_logits_to_the_attention_head():
@@ -86,6 +88,15 @@ def test_classifier_adds_the_bag_logits_to_the_attention_head():
     np.testing.assert_allclose(probabilities, numpy(keras.ops.softmax(head + bag)), atol=1e-5)
     rebuilt = AttentionClassifier.from_config(model.get_config())
     assert (rebuilt.bag_buckets, rebuilt.bag_scale) == (64, 3.0)
+
+
+def test_the_head_reads_its_window_and_the_bag_the_whole_text():
+    model, head, bag = classifier_and_branches(head_length=2)
+    np.testing.assert_allclose(numpy(model(IDS)), head + bag, atol=1e-5)
+    probabilities, weights = model.attention_weights(IDS)
+    np.testing.assert_allclose(probabilities, numpy(keras.ops.softmax(head + bag)), atol=1e-5)
+    assert weights.shape == (len(IDS), 2)  # the pooling's weights over the head's window
+    assert AttentionClassifier.from_config(model.get_config()).head_length == 2
 
 
 def test_branch_dropout_drops_whole_branches_in_training_only():
@@ -105,7 +116,7 @@ def test_branch_dropout_drops_whole_branches_in_training_only():
 
 
 @pytest.mark.parametrize("argument", [{"branch_dropout": 0.5}, {"bag_naive_bayes": True},
-                                      {"branch_losses": True}])
+                                      {"branch_losses": True}, {"head_length": 2}])
 def test_bag_options_without_a_bag_are_refused(argument):
     with pytest.raises(ValueError, match=f"{next(iter(argument))}=.* needs the n-gram bag"):
         AttentionClassifier(**argument, **SIZES)

@@ -79,7 +79,7 @@ def test_fit_temperature_recovers_the_temperature_labels_were_drawn_with():
     assert metrics.fit_temperature(logits, labels) == pytest.approx(2.5, rel=0.05)
 
 
-@pytest.mark.parametrize("flags", [[], ["--bag-naive-bayes"]])
+@pytest.mark.parametrize("flags", [[], ["--bag-naive-bayes", "--sequence-length", "64"]])
 def test_ngram_bag_alone_next_to_the_baseline(reviews, tmp_path, flags):
     line = load_benchmark().main(["--data", str(reviews), "--sizes", "all", "--bag-alone",
                                   "--bag-epochs", "20", "--backend", BACKEND,
@@ -88,4 +88,5 @@ def test_ngram_bag_alone_next_to_the_baseline(reviews, tmp_path, flags):
     (whole,) = line["sizes"]
     assert whole["bag_alone"]["epochs"] == 20
     assert whole["bag_alone"]["naive_bayes"] == bool(flags)
+    assert whole["bag_alone"]["sequence_length"] == (64 if flags else 512)
     assert whole["bag_alone"]["test_accuracy"] >= 0.9  # one sentiment word decides each review

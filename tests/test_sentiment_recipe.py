@@ -169,13 +169,16 @@ def test_unset_epochs_and_patience_come_from_the_data_size(trained):
 
 @pytest.mark.parametrize("naive_bayes", [False, True])
 def test_ngram_bag_flag_trains_it_and_the_preset_keeps_it(naive_bayes):
-    flags = ("--bag-naive-bayes",) if naive_bayes else ()
+    """With --bag-naive-bayes also --head-length 2: the attention head reads two tokens of a
+    review, the bag all of them, and the one sentiment word still decides."""
+    flags = ("--bag-naive-bayes", "--head-length", "2") if naive_bayes else ()
     model, tokenizer, results, folder = separable_sentiment_run("transformer", "--bag-buckets",
                                                                 "512", *flags)
     assert results["test"]["accuracy"] >= 0.95, results["test"]
     assert model.ngram_bag is not None and np.abs(model.ngram_bag.get_weights()[0]).max() > 0
     loaded = AttentionClassifier.from_preset(str(folder))
-    assert (loaded.bag_buckets, loaded.bag_naive_bayes) == (512, naive_bayes)
+    assert (loaded.bag_buckets, loaded.bag_naive_bayes, loaded.head_length) == (
+        512, naive_bayes, 2 if naive_bayes else None)
     if naive_bayes:  # fitted on the training split: sentiment words weigh more than neutral ones
         scale = keras.ops.convert_to_numpy(loaded.ngram_bag.row_scale)
         assert min(scale[tokenizer.token_to_id(word)] for word in ("superb", "awful")) > max(

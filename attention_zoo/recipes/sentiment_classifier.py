@@ -34,7 +34,11 @@ def parse_args(argv=None):
     parser.add_argument("--epochs", type=int,
                         help="default: from the training-set size (scaled_defaults)")
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--sequence-length", type=int, default=512)
+    parser.add_argument("--sequence-length", type=int, default=512,
+                        help="the tokens of a text the model reads (the rest are cut)")
+    parser.add_argument("--head-length", type=int,
+                        help="with --bag-buckets: the attention head reads only the first N "
+                        "of those tokens, the n-gram bag all (default: the head reads all)")
     add_encoder_flags(parser)
     parser.add_argument("--vocabulary-text", metavar="FILE",
                         help="learn the WordPiece vocabulary from these unlabelled texts too "
@@ -258,7 +262,7 @@ def _classifier(args, preprocessor):
     head_options = {"dropout": args.dropout, "attention_dropout": args.attention_dropout,
                     "bag_buckets": args.bag_buckets, "branch_dropout": args.branch_dropout,
                     "bag_naive_bayes": args.bag_naive_bayes,
-                    "branch_losses": args.branch_losses}
+                    "branch_losses": args.branch_losses, "head_length": args.head_length}
     if args.encoder:
         return AttentionClassifier.from_pretrained_encoder(
             _pretrained(args), num_classes, **head_options)
