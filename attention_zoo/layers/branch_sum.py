@@ -22,6 +22,7 @@ import numpy as np
 from keras import ops
 
 from attention_zoo.layers.validation import check_positive_int
+from attention_zoo.metrics import negative_log_likelihood
 
 
 @keras.saving.register_keras_serializable(package="attention_zoo")
@@ -55,9 +56,9 @@ class BranchSum(keras.layers.Layer):
         minimize the negative log-likelihood of softmax(weighted sum) of numpy `branches`
         (examples, num_branches, classes) for integer `labels` (held-out data)."""
         grid = np.concatenate([[0.0], np.exp(np.linspace(np.log(0.02), np.log(20.0), 70))])
-        labels = np.asarray(labels)
         best = np.asarray(min(itertools.product(grid, repeat=self.num_branches),
-                              key=lambda w: _nll(np.einsum("bnu,n->bu", branches, w), labels)))
+                              key=lambda w: negative_log_likelihood(
+                                  np.einsum("bnu,n->bu", branches, w), labels)))
         self.set_branch_weights(best)
         return best
 
@@ -67,8 +68,3 @@ class BranchSum(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "num_branches": self.num_branches}
 
-
-def _nll(logits, labels):
-    logits = logits - logits.max(axis=1, keepdims=True)
-    log_probabilities = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
-    return -log_probabilities[np.arange(len(labels)), labels].mean()
