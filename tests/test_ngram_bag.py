@@ -184,5 +184,22 @@ def test_classifier_weighs_its_branches_by_weights_fitted_on_held_out_data():
     np.testing.assert_allclose(model.predict(IDS, verbose=0),
                                fitted[0] * head + fitted[1] * bag, rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(numpy(model(IDS, training=True)), head + bag, atol=1e-5)
-    with pytest.raises(ValueError, match="fit_branch_weights needs the n-gram bag"):
+    with pytest.raises(ValueError, match="branch logits need the n-gram bag"):
         AttentionClassifier(**SIZES).fit_branch_weights([(IDS, labels)])
+
+
+def test_fitted_branch_accuracy_logs_the_accuracy_of_the_sum_weighted_as_in_inference():
+    """The logged accuracy is that of the reference branches weighted by the weights BranchSum
+    fits to them, and the classifier keeps those weights."""
+    from attention_zoo.layers import BranchSum
+    from attention_zoo.recipes.fitted_branch_accuracy import FittedBranchAccuracy
+
+    model, head, bag = classifier_and_branches(dropout=0.0)
+    labels = np.array([0, 1, 1, 0] * 4)
+    weights = BranchSum(2).fit_branch_weights(np.stack([head, bag], axis=1), labels)
+    expected = np.mean((weights[0] * head + weights[1] * bag).argmax(axis=-1) == labels)
+    callback, logs = FittedBranchAccuracy([(IDS[:8], labels[:8]), (IDS[8:], labels[8:])]), {}
+    callback.set_model(model)
+    callback.on_epoch_end(0, logs)
+    assert logs["val_fitted_accuracy"] == pytest.approx(expected)
+    np.testing.assert_allclose(numpy(model.branch_sum.branch_weights), weights, rtol=1e-6)

@@ -175,6 +175,8 @@ def test_ngram_bag_flag_trains_it_and_the_preset_keeps_it(naive_bayes):
     model, tokenizer, results, folder = separable_sentiment_run("transformer", "--bag-buckets",
                                                                 "512", *flags)
     assert results["test"]["accuracy"] >= 0.95, results["test"]
+    fitted = results["history"]["val_fitted_accuracy"]  # early stopping's: the inference sum
+    assert len(fitted) == results["epochs_run"] and max(fitted) >= 0.95, fitted
     assert model.ngram_bag is not None and np.abs(model.ngram_bag.get_weights()[0]).max() > 0
     loaded = AttentionClassifier.from_preset(str(folder))
     assert (loaded.bag_buckets, loaded.bag_naive_bayes, loaded.head_length) == (

@@ -132,17 +132,22 @@ class AttentionClassifier(TextEncoder, PresetModel):
     def fit_branch_weights(self, batches):
         """Fits the weights of the head's and the bag's logits in inference (`BranchSum`) to
         held-out labelled `batches` of (token ids, labels); returns them (head, bag)."""
+        branches, labels = self.branch_logits(batches)
+        return self.branch_sum.fit_branch_weights(branches, labels)
+
+    def branch_logits(self, batches):
+        """Numpy ((examples, 2, classes) logits of the head and of the bag, (examples,)
+        labels) of labelled `batches` of (token ids, labels), in inference."""
         if self.ngram_bag is None:
-            raise ValueError("fit_branch_weights needs the n-gram bag, bag_buckets > 0; "
-                             "received bag_buckets=0")
+            raise ValueError("branch logits need the n-gram bag, bag_buckets > 0; received "
+                             "bag_buckets=0")
         branches_of = compiled_function(lambda ids: self._branches(ids, training=False)[0], self)
         branches, labels = [], []
         for ids, batch_labels in batches:
             ids = ops.convert_to_tensor(np.asarray(ids), "int32")
             branches.append(ops.convert_to_numpy(branches_of(ids)))
             labels.append(np.asarray(batch_labels))
-        return self.branch_sum.fit_branch_weights(np.concatenate(branches),
-                                                  np.concatenate(labels))
+        return np.concatenate(branches), np.concatenate(labels)
 
     def _logits(self, tokens, training=None):
         """(logits (batch, classes), pooling weights (batch, length)): the dense head on the

@@ -175,11 +175,21 @@ class SentimentRecipe(Recipe):
         return model
 
     def callbacks(self, args, splits, trainer):
+        """Early stopping on validation accuracy, with the n-gram bag that of the branches'
+        sum weighted as in inference (`FittedBranchAccuracy`)."""
         import keras
 
-        return [keras.callbacks.EarlyStopping("val_accuracy",
-                                              patience=args.early_stopping or args.epochs,
-                                              restore_best_weights=True)]
+        from attention_zoo.recipes.fitted_branch_accuracy import FittedBranchAccuracy
+
+        if trainer.ngram_bag is None:
+            fitted, monitor = [], "val_accuracy"
+        else:
+            fitted = [FittedBranchAccuracy(
+                self._pipeline(args, splits.validation, trainer.preprocessor))]
+            monitor = "val_fitted_accuracy"
+        return [*fitted, keras.callbacks.EarlyStopping(
+            monitor, mode="max", patience=args.early_stopping or args.epochs,
+            restore_best_weights=True)]
 
     def evaluate(self, model, args, splits, train_data, epoch_seconds):
         """Test accuracy, macro F1, confusion matrix and expected calibration error, before and
