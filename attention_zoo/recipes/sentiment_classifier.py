@@ -52,6 +52,10 @@ def parse_args(argv=None):
     parser.add_argument("--bag-naive-bayes", action="store_true",
                         help="with --bag-buckets: scale each bag row by its naive Bayes "
                         "log-count ratio on the training split (NBSVM's features)")
+    parser.add_argument("--bag-scale", type=float,
+                        help="with --bag-buckets: the factor on the bag's logits, under Adam "
+                        "the ratio of the bag's learning rate to the attention head's "
+                        "(default: AttentionClassifier's, 10)")
     parser.add_argument("--branch-losses", action="store_true",
                         help="with --bag-buckets: train the attention head and the bag each on "
                         "its own loss (their logits' sum is the prediction)")
@@ -272,7 +276,8 @@ def _classifier(args, preprocessor):
     head_options = {"dropout": args.dropout, "attention_dropout": args.attention_dropout,
                     "bag_buckets": args.bag_buckets, "branch_dropout": args.branch_dropout,
                     "bag_naive_bayes": args.bag_naive_bayes,
-                    "branch_losses": args.branch_losses, "head_length": args.head_length}
+                    "branch_losses": args.branch_losses, "head_length": args.head_length,
+                    **({} if args.bag_scale is None else {"bag_scale": args.bag_scale})}
     if args.encoder:
         return AttentionClassifier.from_pretrained_encoder(
             _pretrained(args), num_classes, **head_options)
