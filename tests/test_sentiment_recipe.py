@@ -216,3 +216,19 @@ def test_vocabulary_text_and_encoder_are_refused_together(tmp_path):
     args = recipe.parse_args(["--vocabulary-text", "texts.txt", "--encoder", "pretrained"])
     with pytest.raises(ValueError, match="--vocabulary-text cannot be combined with --encoder"):
         recipe.RECIPE.preprocessor(args, None, verbose=0)
+
+
+def test_with_a_bag_evaluate_fits_weights_and_temperature_on_one_validation_pass(monkeypatch):
+    """After training, the branch weights and the temperature both come from one forward pass
+    over the 60 validation reviews, besides the one `FittedBranchAccuracy` makes each epoch."""
+    passes = []
+    for name in ("predict", "branch_logits"):
+        def counted(self, batches, *args, _original=getattr(AttentionClassifier, name), **kw):
+            result = _original(self, batches, *args, **kw)
+            passes.append(len(result[1] if isinstance(result, tuple) else result))
+            return result
+        monkeypatch.setattr(AttentionClassifier, name, counted)
+    _, _, results, _ = separable_sentiment_run(
+        "transformer", "--bag-buckets", "512", "--bag-naive-bayes", "--epochs", "2")
+    assert passes.count(60) == results["epochs_run"] + 1, passes
+    assert passes.count(100) == 1, passes  # the test split

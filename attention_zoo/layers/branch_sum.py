@@ -58,7 +58,7 @@ class BranchSum(keras.layers.Layer):
         grid = np.concatenate([[0.0], np.exp(np.linspace(np.log(0.02), np.log(20.0), 70))])
         best = np.asarray(min(itertools.product(grid, repeat=self.num_branches),
                               key=lambda w: negative_log_likelihood(
-                                  np.einsum("bnu,n->bu", branches, w), labels)))
+                                  weighted_sum(branches, w), labels)))
         self.set_branch_weights(best)
         return best
 
@@ -68,3 +68,12 @@ class BranchSum(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "num_branches": self.num_branches}
 
+
+def weighted_sum(branches, weights):
+    """Numpy (examples, units): the sum of `branches` (examples, num_branches, units) weighted
+    by `weights` (num_branches,), as `BranchSum` computes it in inference.
+
+    >>> weighted_sum(np.array([[[1.0, 2.0], [3.0, 5.0]]]), [0.5, 2.0]).tolist()
+    [[6.5, 11.0]]
+    """
+    return np.einsum("bnu,n->bu", branches, np.asarray(weights, branches.dtype))

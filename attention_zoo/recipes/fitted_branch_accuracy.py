@@ -20,6 +20,8 @@ True
 import keras
 import numpy as np
 
+from attention_zoo.layers.branch_sum import weighted_sum
+
 
 class FittedBranchAccuracy(keras.callbacks.Callback):
     """Fits the `AttentionClassifier`'s branch weights (`fit_branch_weights`) to labelled
@@ -33,6 +35,6 @@ class FittedBranchAccuracy(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         branches, labels = self.model.branch_logits(self.batches)
         weights = self.model.branch_sum.fit_branch_weights(branches, labels)
-        predictions = np.einsum("bnu,n->bu", branches, weights).argmax(axis=-1)
+        predictions = weighted_sum(branches, weights).argmax(axis=-1)
         if logs is not None:
             logs["val_fitted_accuracy"] = float(np.mean(predictions == labels))

@@ -202,15 +202,11 @@ class SentimentRecipe(Recipe):
         the head's and the bag's logits are fitted on the validation split first."""
         from attention_zoo import metrics
 
-        def logits_and_labels(examples):
-            logits = model.predict(self._pipeline(args, examples, model.preprocessor), verbose=0)
-            return logits, [label for _, label in examples]
-
-        branch_weights = ({} if model.ngram_bag is None else {"branch_weights": [
-            round(float(w), 4) for w in model.fit_branch_weights(
-                self._pipeline(args, splits.validation, model.preprocessor))]})
-        model.temperature = metrics.fit_temperature(*logits_and_labels(splits.validation))
-        logits, labels = logits_and_labels(splits.test)
+        validation_logits, validation_labels, branch_weights = self._fit_on_validation(
+            model, args, splits)
+        model.temperature = metrics.fit_temperature(validation_logits, validation_labels)
+        logits = model.predict(self._pipeline(args, splits.test, model.preprocessor), verbose=0)
+        labels = [label for _, label in splits.test]
         report = metrics.classification_report(labels, logits.argmax(axis=-1),
                                                len(splits.class_names))
         calibration = {"ece": metrics.expected_calibration_error(metrics.softmax(logits), labels),
@@ -218,6 +214,21 @@ class SentimentRecipe(Recipe):
                        "ece_temperature_scaled": metrics.expected_calibration_error(
                            metrics.softmax(logits, model.temperature), labels)}
         return {"model": args.model, "test": {**report, **calibration}, **branch_weights}
+
+    def _fit_on_validation(self, model, args, splits):
+        """(logits, labels, results) of the validation split, from one forward pass. With the
+        n-gram bag the branch weights are fitted on that pass first (results: them, rounded),
+        and the logits are the branches' sum they weigh, as inference computes it."""
+        from attention_zoo.layers.branch_sum import weighted_sum
+
+        batches = self._pipeline(args, splits.validation, model.preprocessor)
+        if model.ngram_bag is None:
+            return (model.predict(batches, verbose=0),
+                    [label for _, label in splits.validation], {})
+        branches, labels = model.branch_logits(batches)
+        weights = model.branch_sum.fit_branch_weights(branches, labels)
+        return (weighted_sum(branches, weights), labels,
+                {"branch_weights": [round(float(weight), 4) for weight in weights]})
 
     def metadata(self, args, splits, results):
         names = "/".join(_class_names(args, splits.class_names))
