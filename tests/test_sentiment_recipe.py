@@ -232,3 +232,9 @@ def test_with_a_bag_evaluate_fits_weights_and_temperature_on_one_validation_pass
         "transformer", "--bag-buckets", "512", "--bag-naive-bayes", "--epochs", "2")
     assert passes.count(60) == results["epochs_run"] + 1, passes
     assert passes.count(100) == 1, passes  # the test split
+
+
+def test_bag_scale_without_a_bag_is_refused():
+    with pytest.raises(ValueError, match="--bag-scale needs the n-gram bag.*--bag-buckets 0"):
+        recipe.parse_args(["--bag-scale", "5"])
+    assert recipe.parse_args(["--bag-scale", "5", "--bag-buckets", "8"]).bag_scale == 5.0

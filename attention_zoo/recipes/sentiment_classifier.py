@@ -86,7 +86,11 @@ def parse_args(argv=None):
                         "sentiment-<model>)")
     parser.add_argument("--json", action="store_true", help="print only the JSON line")
     training.add_flags(parser)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.bag_scale is not None and not args.bag_buckets:  # the model's default hides it
+        raise ValueError(f"--bag-scale needs the n-gram bag, --bag-buckets > 0; received "
+                         f"--bag-scale {args.bag_scale}, --bag-buckets {args.bag_buckets}")
+    return args
 
 
 def add_encoder_flags(parser):
