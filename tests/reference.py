@@ -57,31 +57,39 @@ def bigram_buckets(token_ids, num_buckets, multiplier=2039):
     return (previous * multiplier + ids) % num_buckets
 
 
-def ngram_bag_rows(token_ids, vocab_size, num_buckets):
+def ngram_bag_rows(token_ids, vocab_size, num_buckets, order=2):
     """Per text, the list of its bag rows: each non-padding token, then vocab_size + the bucket
-    of each non-padding position's pair."""
+    of each non-padding position's pair (and with order 3 that of its triple: the previous
+    position's pair bucket hashed with the token, plus num_buckets // 2)."""
     ids = np.asarray(token_ids, np.int64)
-    rows = np.concatenate([ids, vocab_size + bigram_buckets(ids, num_buckets)], axis=1)
-    present = np.concatenate([ids != 0, ids != 0], axis=1)
+    pairs = bigram_buckets(ids, num_buckets)
+    hashed = [pairs]
+    if order == 3:
+        previous_pairs = np.pad(pairs[:, :-1], ((0, 0), (1, 0)))
+        hashed.append((previous_pairs * 2039 + ids + num_buckets // 2) % num_buckets)
+    rows = np.concatenate([ids, *(vocab_size + buckets for buckets in hashed)], axis=1)
+    present = np.concatenate([ids != 0] * order, axis=1)
     return [list(row[keep]) for row, keep in zip(rows, present)]
 
 
-def ngram_bag(table, token_ids, vocab_size, num_buckets):
-    """Per text: (sum of the table rows of its tokens and of vocab_size + their bigram buckets)
-    / sqrt(token count), over non-padding positions (a bag of counts, L2-style scaling)."""
+def ngram_bag(table, token_ids, vocab_size, num_buckets, order=2):
+    """Per text: (sum of the table rows of its tokens and of vocab_size + their bigram (and
+    with order 3 trigram) buckets) / sqrt(token count), over non-padding positions (a bag of
+    counts, L2-style scaling)."""
     ids = np.asarray(token_ids, np.int64)
     summed = np.stack([table[np.asarray(rows, np.int64)].sum(axis=0)
-                       for rows in ngram_bag_rows(ids, vocab_size, num_buckets)])
+                       for rows in ngram_bag_rows(ids, vocab_size, num_buckets, order)])
     return summed / np.sqrt(np.maximum((ids != 0).sum(axis=1, keepdims=True), 1))
 
 
-def naive_bayes_scale(token_ids, labels, num_classes, vocab_size, num_buckets, smoothing=1.0):
+def naive_bayes_scale(token_ids, labels, num_classes, vocab_size, num_buckets, smoothing=1.0,
+                      order=2):
     """Per bag row: max over classes c of |log(p_c / sum p_c) - log(q_c / sum q_c)|, where p_c
     counts the texts of class c holding the row and q_c the other texts, both + smoothing
     (Wang and Manning's log-count ratio, one class against the rest)."""
     num_rows = vocab_size + num_buckets
     holding = np.zeros((num_classes, num_rows))
-    for rows, label in zip(ngram_bag_rows(token_ids, vocab_size, num_buckets), labels):
+    for rows, label in zip(ngram_bag_rows(token_ids, vocab_size, num_buckets, order), labels):
         for row in set(rows):
             holding[label, row] += 1
     ratios = []

@@ -9,18 +9,20 @@ from helpers import numpy
 from reference import cross_entropy, naive_bayes_scale, ngram_bag
 
 
-def test_sums_token_and_bigram_rows_over_sqrt_of_the_token_count():
+@pytest.mark.parametrize("order", [2, 3])
+def test_sums_token_and_ngram_rows_over_sqrt_of_the_token_count(order):
     ids = np.array([[5, 3, 9, 3, 0, 0], [1, 0, 0, 0, 0, 0], [0] * 6, [7, 7, 7, 7, 7, 7]])
     layer = NgramBag(vocab_size=10, num_buckets=13, units=3, scale=2.5,
-                     embeddings_initializer="normal")
+                     embeddings_initializer="normal", order=order)
     output = numpy(layer(ids))
     table = numpy(layer.weights_table.embeddings)
-    np.testing.assert_allclose(output, 2.5 * ngram_bag(table, ids, 10, 13), atol=1e-5)
+    np.testing.assert_allclose(output, 2.5 * ngram_bag(table, ids, 10, 13, order), atol=1e-5)
     assert output[2].tolist() == [0.0, 0.0, 0.0]  # all padding
 
 
-@pytest.mark.parametrize("num_classes", [2, 3])
-def test_naive_bayes_scale_is_the_log_count_ratio_of_the_texts_holding_each_row(num_classes):
+@pytest.mark.parametrize("num_classes, order", [(2, 2), (3, 2), (2, 3)])
+def test_naive_bayes_scale_is_the_log_count_ratio_of_the_texts_holding_each_row(num_classes,
+                                                                                  order):
     """Fitted over two batches (texts counted once per row however often they hold it), the
     scale matches the reference; the layer's rows are then those of the table times it."""
     rng = np.random.default_rng(0)
@@ -28,16 +30,17 @@ def test_naive_bayes_scale_is_the_log_count_ratio_of_the_texts_holding_each_row(
     ids[rng.random(ids.shape) < 0.3] = 0
     labels = rng.integers(0, num_classes, size=12)
     layer = NgramBag(vocab_size=10, num_buckets=13, units=num_classes, naive_bayes=True,
-                     embeddings_initializer="normal")
+                     embeddings_initializer="normal", order=order)
     scale = layer.fit_naive_bayes([(ids[:5], labels[:5]), (ids[5:], labels[5:])], num_classes)
-    expected = naive_bayes_scale(ids, labels, num_classes, 10, 13)
+    expected = naive_bayes_scale(ids, labels, num_classes, 10, 13, order=order)
     np.testing.assert_allclose(scale, expected, rtol=1e-5)
     stored = numpy(layer.row_scale).astype("float32")  # kept in float16
     np.testing.assert_allclose(stored, expected, rtol=1e-3)
     table = numpy(layer.weights_table.embeddings)
-    np.testing.assert_allclose(numpy(layer(ids)), ngram_bag(table * stored[:, None], ids, 10, 13),
-                               atol=1e-5)
-    assert NgramBag.from_config(layer.get_config()).naive_bayes
+    np.testing.assert_allclose(numpy(layer(ids)),
+                               ngram_bag(table * stored[:, None], ids, 10, 13, order), atol=1e-5)
+    restored = NgramBag.from_config(layer.get_config())
+    assert restored.naive_bayes and restored.order == order
 
 
 def test_naive_bayes_needs_a_bag_built_for_it():
@@ -54,6 +57,7 @@ def test_starts_at_zero_so_an_added_model_starts_unchanged():
     ({"vocab_size": 10, "num_buckets": MAX_BUCKETS + 1, "units": 2}, "num_buckets must be <="),
     ({"vocab_size": 10, "num_buckets": 8, "units": 0.5}, "units"),
     ({"vocab_size": 10, "num_buckets": 8, "units": 2, "scale": 0}, "scale must be > 0"),
+    ({"vocab_size": 10, "num_buckets": 8, "units": 2, "order": 4}, "order must be 2 .* or 3"),
 ])
 def test_bad_sizes_are_named(arguments, message):
     with pytest.raises(ValueError, match=message):
@@ -78,7 +82,8 @@ def classifier_and_branches(**arguments):
     table = np.random.default_rng(0).normal(size=(30 + 64, 2)).astype("float32")
     with_bag.ngram_bag.set_weights([table])
     head = numpy(without(IDS[:, :arguments.get("head_length")]))
-    return with_bag, head, with_bag.bag_scale * ngram_bag(table, IDS, 30, 64)
+    return with_bag, head, with_bag.bag_scale * ngram_bag(table, IDS, 30, 64,
+                                                          arguments.get("bag_order", 2))
 
 
 def test_classifier_adds_the_bag_logits_to_the_attention_head():
@@ -88,6 +93,12 @@ def test_classifier_adds_the_bag_logits_to_the_attention_head():
     np.testing.assert_allclose(probabilities, numpy(keras.ops.softmax(head + bag)), atol=1e-5)
     rebuilt = AttentionClassifier.from_config(model.get_config())
     assert (rebuilt.bag_buckets, rebuilt.bag_scale) == (64, 3.0)
+
+
+def test_classifier_bag_of_order_3_adds_the_trigram_rows():
+    model, head, bag = classifier_and_branches(bag_order=3)
+    np.testing.assert_allclose(numpy(model(IDS)), head + bag, atol=1e-5)
+    assert AttentionClassifier.from_config(model.get_config()).ngram_bag.order == 3
 
 
 def test_the_head_reads_its_window_and_the_bag_the_whole_text():
@@ -116,7 +127,8 @@ def test_branch_dropout_drops_whole_branches_in_training_only():
 
 
 @pytest.mark.parametrize("argument", [{"branch_dropout": 0.5}, {"bag_naive_bayes": True},
-                                      {"branch_losses": True}, {"head_length": 2}])
+                                      {"branch_losses": True}, {"head_length": 2},
+                                      {"bag_order": 3}])
 def test_bag_options_without_a_bag_are_refused(argument):
     with pytest.raises(ValueError, match=f"{next(iter(argument))}=.* needs the n-gram bag"):
         AttentionClassifier(**argument, **SIZES)

@@ -169,9 +169,11 @@ def test_unset_epochs_and_patience_come_from_the_data_size(trained):
 
 @pytest.mark.parametrize("naive_bayes", [False, True])
 def test_ngram_bag_flag_trains_it_and_the_preset_keeps_it(naive_bayes):
-    """With --bag-naive-bayes also --head-length 2 and --bag-scale 5: the attention head reads
-    two tokens of a review, the bag all of them, and the one sentiment word still decides."""
-    flags = ("--bag-naive-bayes", "--head-length", "2", "--bag-scale", "5") if naive_bayes else ()
+    """With --bag-naive-bayes also --head-length 2, --bag-scale 5 and --bag-order 3: the
+    attention head reads two tokens of a review, the bag all of them, and the one sentiment
+    word still decides."""
+    flags = (("--bag-naive-bayes", "--head-length", "2", "--bag-scale", "5", "--bag-order", "3")
+             if naive_bayes else ())
     model, tokenizer, results, folder = separable_sentiment_run("transformer", "--bag-buckets",
                                                                 "512", *flags)
     assert results["test"]["accuracy"] >= 0.95, results["test"]
@@ -179,8 +181,9 @@ def test_ngram_bag_flag_trains_it_and_the_preset_keeps_it(naive_bayes):
     assert len(fitted) == results["epochs_run"] and max(fitted) >= 0.95, fitted
     assert model.ngram_bag is not None and np.abs(model.ngram_bag.get_weights()[0]).max() > 0
     loaded = AttentionClassifier.from_preset(str(folder))
-    assert (loaded.bag_buckets, loaded.bag_naive_bayes, loaded.head_length, loaded.bag_scale) == (
-        512, naive_bayes, 2 if naive_bayes else None, 5.0 if naive_bayes else 10.0)
+    assert (loaded.bag_buckets, loaded.bag_naive_bayes, loaded.head_length, loaded.bag_scale,
+            loaded.bag_order) == (512, naive_bayes, 2 if naive_bayes else None,
+                                  5.0 if naive_bayes else 10.0, 3 if naive_bayes else 2)
     if naive_bayes:  # fitted on the training split: sentiment words weigh more than neutral ones
         scale = keras.ops.convert_to_numpy(loaded.ngram_bag.row_scale)
         assert min(scale[tokenizer.token_to_id(word)] for word in ("superb", "awful")) > max(

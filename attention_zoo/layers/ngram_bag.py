@@ -5,7 +5,9 @@ the layer sums the rows of a text's non-padding positions and divides by the squ
 their count (TensorFlow's "sqrtn" combiner, which keeps long and short texts on one scale, as
 the L2-normalized features of TF-IDF logistic regression are). With `units` = the number of
 classes it is a linear model on unigram + bigram counts (Wang and Manning's NBSVM and TF-IDF
-logistic regression are such models); added to a neural model's logits it is the "wide" half of
+logistic regression are such models); with `order=3` the hashed (token before the previous,
+previous, token) triples share the pairs' buckets, as in Mesnil et al.'s (2014) NBSVM on
+trigrams, the strongest of their linear IMDB models. Added to a neural model's logits it is the "wide" half of
 a wide-and-deep model (Cheng et al., 2016). Pairs hash as `bigram_buckets` does; the rows start
 at zero, so a model it is added to starts where it would without it. `scale` multiplies the
 output: under Adam, whose steps do not depend on the scale of the gradient, that trains the bag
@@ -30,7 +32,7 @@ import numpy as np
 from keras import ops
 
 from attention_zoo.layers import masking
-from attention_zoo.layers.bigram import bigram_buckets, check_num_buckets
+from attention_zoo.layers.bigram import MULTIPLIER, bigram_buckets, check_num_buckets
 from attention_zoo.layers.validation import check_positive_int, check_token_ids_shape
 
 
@@ -38,22 +40,25 @@ from attention_zoo.layers.validation import check_positive_int, check_token_ids_
 class NgramBag(keras.layers.Layer):
     """Token ids (batch, length; 0 = padding) -> (batch, units): the sum of the weight rows of
     every non-padding token (`vocab_size` rows) and of its hashed bigram with the previous token
-    (`num_buckets` rows), divided by sqrt(number of non-padding tokens); zeros for an all-padding
-    row; times `scale`. `embeddings_initializer` defaults to zeros. With `naive_bayes`, each
+    (`num_buckets` rows; with `order=3` also of its hashed trigram, in the same rows), divided
+    by sqrt(number of non-padding tokens); zeros for an all-padding row; times `scale`. `embeddings_initializer` defaults to zeros. With `naive_bayes`, each
     row's weights are multiplied by `row_scale` (ones until `fit_naive_bayes`)."""
 
     def __init__(self, vocab_size, num_buckets, units, scale=1.0, embeddings_initializer="zeros",
-                 naive_bayes=False, **kwargs):
+                 naive_bayes=False, order=2, **kwargs):
         super().__init__(**kwargs)
         for name, number in (("vocab_size", vocab_size), ("units", units)):
             check_positive_int(name, number)
         check_num_buckets(num_buckets)
         if not scale > 0:
             raise ValueError(f"scale must be > 0; received scale={scale}")
+        if order not in (2, 3):
+            raise ValueError(f"order must be 2 (unigrams and bigrams) or 3 (and trigrams); "
+                             f"received order={order!r}")
         self.vocab_size, self.num_buckets, self.units = vocab_size, num_buckets, units
-        self.scale, self.naive_bayes = scale, naive_bayes
+        self.scale, self.naive_bayes, self.order = scale, naive_bayes, order
         self.embeddings_initializer = keras.initializers.get(embeddings_initializer)
-        # one table: token rows first, then the bigram buckets
+        # one table: token rows first, then the buckets of the hashed n-grams
         self.weights_table = keras.layers.Embedding(
             vocab_size + num_buckets, units, embeddings_initializer=self.embeddings_initializer,
             dtype=self.dtype_policy, name="weights_table")
@@ -69,11 +74,13 @@ class NgramBag(keras.layers.Layer):
                           if self.naive_bayes else None)
 
     def rows(self, token_ids):
-        """(batch, 2 * length) table rows: each position's token, then its hashed pair."""
+        """(batch, order * length) table rows: each position's token, then its hashed pair
+        (and with order 3 its hashed triple)."""
         token_ids = ops.cast(token_ids, "int32")
-        return ops.concatenate([token_ids,
-                                self.vocab_size + bigram_buckets(token_ids, self.num_buckets)],
-                               axis=1)
+        pairs = bigram_buckets(token_ids, self.num_buckets)
+        hashed = [pairs] if self.order == 2 else [pairs, trigram_buckets(pairs, token_ids,
+                                                                         self.num_buckets)]
+        return ops.concatenate([token_ids, *(self.vocab_size + rows for rows in hashed)], axis=1)
 
     def call(self, token_ids):
         token_ids = ops.cast(token_ids, "int32")
@@ -82,7 +89,7 @@ class NgramBag(keras.layers.Layer):
         if self.row_scale is not None:
             weights = weights * ops.cast(ops.take(self.row_scale, rows), weights.dtype)[..., None]
         present = ops.cast(masking.padding_mask(token_ids), weights.dtype)
-        summed = ops.einsum("blu,bl->bu", weights, ops.concatenate([present, present], axis=1))
+        summed = ops.einsum("blu,bl->bu", weights, ops.concatenate([present] * self.order, axis=1))
         count = ops.sum(present, axis=1, keepdims=True)
         return summed * ops.cast(self.scale, summed.dtype) / ops.sqrt(ops.maximum(count, 1.0))
 
@@ -120,7 +127,7 @@ class NgramBag(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "vocab_size": self.vocab_size,
                 "num_buckets": self.num_buckets, "units": self.units, "scale": self.scale,
-                "naive_bayes": self.naive_bayes,
+                "naive_bayes": self.naive_bayes, "order": self.order,
                 "embeddings_initializer": keras.initializers.serialize(self.embeddings_initializer)}
 
 
@@ -128,9 +135,25 @@ def _texts_holding_each_row(bag, token_ids, labels, num_classes, num_rows):
     """(classes, rows) numpy counts of the texts of each class that hold each row of `bag`."""
     token_ids = np.asarray(ops.convert_to_numpy(token_ids))
     rows = np.asarray(ops.convert_to_numpy(bag.rows(token_ids)), np.int64)
-    present = np.concatenate([token_ids != 0, token_ids != 0], axis=1)
+    present = np.concatenate([token_ids != 0] * bag.order, axis=1)
     texts = np.broadcast_to(np.arange(len(rows))[:, None], rows.shape)
     keys = np.unique(texts[present] * num_rows + rows[present])  # each (text, row) once
     classes = np.asarray(ops.convert_to_numpy(labels), np.int64).reshape(-1)[keys // num_rows]
     return np.bincount(classes * num_rows + keys % num_rows,
                        minlength=num_classes * num_rows).reshape(num_classes, num_rows)
+
+
+def trigram_buckets(pairs, token_ids, num_buckets):
+    """The hash bucket (int32) of each position's (token before the previous, previous, token)
+    triple: the previous position's pair bucket in `pairs` (`bigram_buckets`; 0 at the first
+    position) hashed with the token as a pair is, then moved by half the buckets, so a triple
+    does not share the row of the pair (pair bucket, token) wherever that bucket is a token id.
+
+    >>> ids = np.array([[5, 9, 7]])
+    >>> pairs = bigram_buckets(ids, 1000)
+    >>> ops.convert_to_numpy(trigram_buckets(pairs, ids, 1000)).tolist()
+    [[505, 704, 463]]
+    """
+    previous_pairs = ops.pad(pairs[:, :-1], [[0, 0], [1, 0]])
+    mixed = (previous_pairs % num_buckets) * MULTIPLIER % num_buckets
+    return (mixed + token_ids % num_buckets + num_buckets // 2) % num_buckets

@@ -35,7 +35,8 @@ class AttentionClassifier(TextEncoder, PresetModel):
     word-pair rows so attention sees "not good" apart from "good"), then attention pooling
     (AdditiveAttention from a learned query over the sequence), dropout, dense logits. With
     `bag_buckets` > 0, the logits of an `NgramBag` (a linear model on the text's unigrams and
-    `bag_buckets` hashed bigrams, its output times `bag_scale`) are added: the wide half of a
+    `bag_buckets` hashed bigrams, with `bag_order=3` also trigrams, its output times
+    `bag_scale`) are added: the wide half of a
     wide-and-deep model; with `bag_naive_bayes` the bag's rows are scaled by their naive Bayes
     log-count ratios (`NgramBag(naive_bayes=True)`: call `fit_naive_bayes(batches)` on the
     training data before training). `branch_dropout` drops each branch's logits (the head's,
@@ -60,11 +61,12 @@ class AttentionClassifier(TextEncoder, PresetModel):
                  num_heads=4, intermediate_dim=128, num_blocks=1, units=64, dropout=0.1,
                  attention_dropout=0.0, bigram_buckets=0, bag_buckets=0, bag_scale=BAG_SCALE,
                  branch_dropout=0.0, bag_naive_bayes=False, branch_losses=False,
-                 head_length=None, temperature=1.0, **kwargs):
+                 head_length=None, bag_order=2, temperature=1.0, **kwargs):
         check_positive_int("head_length", head_length, optional=True)
         for name, value in (("branch_dropout", branch_dropout),
                             ("bag_naive_bayes", bag_naive_bayes),
-                            ("branch_losses", branch_losses), ("head_length", head_length)):
+                            ("branch_losses", branch_losses), ("head_length", head_length),
+                            ("bag_order", bag_order != 2 and bag_order)):
             if value and not bag_buckets:
                 raise ValueError(f"{name}={value} needs the n-gram bag, bag_buckets > 0; "
                                  f"received bag_buckets={bag_buckets}")
@@ -79,8 +81,8 @@ class AttentionClassifier(TextEncoder, PresetModel):
         self.pooled_dropout = keras.layers.Dropout(dropout, name="pooled_dropout")
         self.output_dense = keras.layers.Dense(num_classes, name="logits", dtype="float32")
         self.ngram_bag = (layers.NgramBag(vocab_size, bag_buckets, num_classes, scale=bag_scale,
-                                          naive_bayes=bag_naive_bayes, dtype="float32",
-                                          name="ngram_bag")
+                                          naive_bayes=bag_naive_bayes, order=bag_order,
+                                          dtype="float32", name="ngram_bag")
                           if bag_buckets else None)
         # drops a whole branch's logits for an example (each branch alone, independently)
         self.branch_dropout = (keras.layers.Dropout(branch_dropout, noise_shape=(None, 2, 1),
@@ -96,7 +98,7 @@ class AttentionClassifier(TextEncoder, PresetModel):
                                            **kwargs})
         self.num_classes, self.bag_buckets, self.bag_scale = num_classes, bag_buckets, bag_scale
         self.branch_dropout_rate, self.bag_naive_bayes = branch_dropout, bag_naive_bayes
-        self.branch_losses = branch_losses
+        self.branch_losses, self.bag_order = branch_losses, bag_order
         self.temperature = temperature
         self._initialized = True
         self._compiled_explain = None  # (logits, pooling weights) of tokens, built on first use
@@ -209,5 +211,6 @@ class AttentionClassifier(TextEncoder, PresetModel):
                 "attention_dropout": self.attention_dropout, "bag_buckets": self.bag_buckets,
                 "bag_scale": self.bag_scale, "branch_dropout": self.branch_dropout_rate,
                 "bag_naive_bayes": self.bag_naive_bayes, "branch_losses": self.branch_losses,
-                "head_length": self.head_length, "temperature": self.temperature,
+                "head_length": self.head_length, "bag_order": self.bag_order,
+                "temperature": self.temperature,
                 **self.encoder_config()}

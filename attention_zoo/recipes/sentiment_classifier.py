@@ -49,6 +49,9 @@ def parse_args(argv=None):
     parser.add_argument("--bag-buckets", type=int, default=0,
                         help="hashed word-pair rows of a linear bag of unigrams and bigrams "
                         "whose logits are added to the attention head's (0: none)")
+    parser.add_argument("--bag-order", type=int, choices=(2, 3), default=2,
+                        help="with --bag-buckets: 3 hashes word-piece trigrams into the bag's "
+                        "buckets too")
     parser.add_argument("--bag-naive-bayes", action="store_true",
                         help="with --bag-buckets: scale each bag row by its naive Bayes "
                         "log-count ratio on the training split (NBSVM's features)")
@@ -292,6 +295,7 @@ def _classifier(args, preprocessor):
                     "bag_buckets": args.bag_buckets, "branch_dropout": args.branch_dropout,
                     "bag_naive_bayes": args.bag_naive_bayes,
                     "branch_losses": args.branch_losses, "head_length": args.head_length,
+                    "bag_order": args.bag_order,
                     **({} if args.bag_scale is None else {"bag_scale": args.bag_scale})}
     if args.encoder:
         return AttentionClassifier.from_pretrained_encoder(
