@@ -16,6 +16,7 @@ import keras
 from keras import ops
 
 from attention_zoo.layers import masking
+from attention_zoo.layers.cpu_tanh import tanh
 from attention_zoo.layers.validation import check_positive_int, warn_renamed
 
 # The keyword names of the old signature call(query, keys, values=None, keys_mask=None,
@@ -78,8 +79,8 @@ class AdditiveAttention(keras.layers.Layer):
             query, query_mask = ops.expand_dims(query, 1), None
         if projected_keys is None:
             projected_keys = self.key_dense(key)
-        projected = ops.tanh(ops.expand_dims(self.query_dense(query), 2) +
-                             ops.expand_dims(projected_keys, 1))  # (b, q, k, units)
+        projected = tanh(ops.expand_dims(self.query_dense(query), 2) +
+                         ops.expand_dims(projected_keys, 1))  # (b, q, k, units)
         scores = ops.einsum("bqku,u->bqk", projected, ops.cast(self.score_vector, projected.dtype))
         mask = masking.combine_masks(query_mask, masking.intersect(value_mask, key_mask),
                                      query_length=query.shape[1], key_length=key.shape[1])

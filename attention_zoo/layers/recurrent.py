@@ -30,6 +30,7 @@ import keras
 from keras import ops
 
 from attention_zoo.layers import masking
+from attention_zoo.layers.cpu_tanh import tanh
 from attention_zoo.layers.additive import AdditiveAttention
 from attention_zoo.layers.validation import check_positive_int, renamed_keywords
 
@@ -164,7 +165,7 @@ class BahdanauAttentionGRUCell(keras.layers.Layer):
         hidden = ops.convert_to_tensor(hidden)
         dtype = hidden.dtype
         query = ops.matmul(hidden, ops.cast(self.attention.query_dense.kernel, dtype))
-        energies = ops.tanh(ops.expand_dims(query, 1) + projected_keys)
+        energies = tanh(ops.expand_dims(query, 1) + projected_keys)
         scores = ops.matmul(energies, ops.cast(self.attention.score_vector, dtype))
         weights = masking.masked_softmax(scores, encoder_mask)
         context = ops.einsum("bk,bkd->bd", weights, encoder_outputs)
