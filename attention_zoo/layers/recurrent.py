@@ -30,8 +30,8 @@ import keras
 from keras import ops
 
 from attention_zoo.layers import masking
-from attention_zoo.layers.cpu_tanh import tanh
 from attention_zoo.layers.additive import AdditiveAttention
+from attention_zoo.layers.cpu_tanh import tanh
 from attention_zoo.layers.validation import check_positive_int, renamed_keywords
 
 
