@@ -33,9 +33,14 @@ MAX_BUCKETS = (2**31 - 1) // MULTIPLIER  # keeps every intermediate of the hash 
 def bigram_buckets(token_ids, num_buckets):
     """The hash bucket (int32, same shape) of each position's (previous, current) token pair."""
     token_ids = ops.cast(token_ids, "int32")
-    previous = ops.pad(token_ids[:, :-1], [[0, 0], [1, 0]])
+    return pair_buckets(ops.pad(token_ids[:, :-1], [[0, 0], [1, 0]]), token_ids, num_buckets)
+
+
+def pair_buckets(previous, current, num_buckets):
+    """The bucket of each (previous, current) pair of int32 ids, elementwise: the hash in the
+    module docstring, every intermediate inside int32."""
     mixed = (previous % num_buckets) * MULTIPLIER % num_buckets
-    return (mixed + token_ids % num_buckets) % num_buckets
+    return (mixed + current % num_buckets) % num_buckets
 
 
 def check_num_buckets(num_buckets):

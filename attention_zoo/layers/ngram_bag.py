@@ -9,11 +9,12 @@ logistic regression are such models); with `order=3` the hashed (token before th
 previous, token) triples share the pairs' buckets, as in Mesnil et al.'s (2014) NBSVM on
 trigrams, the strongest of their linear IMDB models (on IMDB's word pieces in 2**20 shared
 buckets they did not help: README, sentiment). Added to a neural model's logits it is the
-"wide" half of a wide-and-deep model (Cheng et al., 2016). Pairs hash as `bigram_buckets` does; the rows start
-at zero, so a model it is added to starts where it would without it. `scale` multiplies the
-output: under Adam, whose steps do not depend on the scale of the gradient, that trains the bag
-as a `scale` times larger learning rate would (a linear bag needs about 10x the learning rate of
-the neural model it is added to; measured in the README's sentiment section).
+"wide" half of a wide-and-deep model (Cheng et al., 2016). Pairs hash as `bigram_buckets`
+does; the rows start at zero, so a model it is added to starts where it would without it.
+`scale` multiplies the output: under Adam, whose steps do not depend on the scale of the
+gradient, that trains the bag as a `scale` times larger learning rate would (a linear bag
+needs about 10x the learning rate of the neural model it is added to; measured in the README's
+sentiment section).
 
 With `naive_bayes=True` each row's weights are multiplied by a fixed, non-trainable scale:
 `fit_naive_bayes(batches)` sets it to the magnitude of the row's Naive Bayes log-count ratio
@@ -33,7 +34,7 @@ import numpy as np
 from keras import ops
 
 from attention_zoo.layers import masking
-from attention_zoo.layers.bigram import MULTIPLIER, bigram_buckets, check_num_buckets
+from attention_zoo.layers.bigram import bigram_buckets, check_num_buckets, pair_buckets
 from attention_zoo.layers.validation import check_positive_int, check_token_ids_shape
 
 
@@ -157,5 +158,4 @@ def trigram_buckets(pairs, token_ids, num_buckets):
     [[505, 704, 463]]
     """
     previous_pairs = ops.pad(pairs[:, :-1], [[0, 0], [1, 0]])
-    mixed = (previous_pairs % num_buckets) * MULTIPLIER % num_buckets
-    return (mixed + token_ids % num_buckets + num_buckets // 2) % num_buckets
+    return (pair_buckets(previous_pairs, token_ids, num_buckets) + num_buckets // 2) % num_buckets

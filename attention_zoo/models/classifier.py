@@ -38,9 +38,10 @@ class AttentionClassifier(TextEncoder, PresetModel):
     `bag_buckets` hashed bigrams, with `bag_order=3` also trigrams, its output times
     `bag_scale`) are added: the wide half of a wide-and-deep model; with `bag_naive_bayes` the
     bag's rows are scaled by their naive Bayes log-count ratios (`NgramBag(naive_bayes=True)`:
-    call `fit_naive_bayes(batches)` on the training data before training). `branch_dropout` drops each branch's logits (the head's,
-    the bag's) for an example in training with that probability, independently, so each also
-    learns to classify alone instead of leaving the examples the other has memorized;
+    call `fit_naive_bayes(batches)` on the training data before training). `branch_dropout`
+    drops each branch's logits (the head's, the bag's) for an example in training with that
+    probability, independently, so each also learns to classify alone instead of leaving the
+    examples the other has memorized;
     `branch_losses` trains each branch on the compiled loss of its own logits (the sum of the
     two losses), so the two are a product of experts each trained alone, their logits' sum the
     prediction. In inference the two are weighted (`BranchSum`): ones until
