@@ -70,6 +70,17 @@ def test_target_language_follows_the_dataset(flags, language):
     assert transformer_translation.parse_args(flags).target_lang == language
 
 
+@pytest.mark.parametrize("dataset, expected", [
+    ("numbers-dates", (128, 64, 1e-2)), ("spa-eng", (256, 128, 3e-3)), ("tsv", (256, 128, 3e-3))])
+def test_seq2seq_defaults_follow_the_dataset_and_yield_to_flags(dataset, expected):
+    args = seq2seq_attention.parse_args(["--dataset", dataset])
+    assert (args.units, args.embed_dim, args.learning_rate) == expected
+    given = seq2seq_attention.parse_args(["--dataset", dataset, "--units", "32",
+                                          "--learning-rate", "0.5"])
+    assert (given.units, given.embed_dim, given.learning_rate) == (32, expected[1], 0.5)
+    assert transformer_translation.parse_args(["--dataset", dataset]).embed_dim == 128
+
+
 def test_heatmaps_flag_takes_a_count(capsys):
     assert transformer_translation.parse_args(["--heatmaps", "0"]).heatmaps == 0
     with pytest.raises(SystemExit):

@@ -15,10 +15,14 @@ NAME = "seq2seq"
 DEFAULTS = {"epochs": 6, "batch_size": 128, "embed_dim": 64, "units": 128, "max_length": 32,
             "dropout": 0.1, "label_smoothing": 0.0, "beam_size": 1, "learning_rate": 1e-2,
             "deep_output": False}
+# Measured on spa-eng (README, "Real language"): units 256 with an embedding of 128 stalled at
+# 1e-2, but at 3e-3 reached in 4 epochs a validation BLEU (33.9) the defaults above had not
+# reached in 30 (26.6).
+REAL_LANGUAGE_DEFAULTS = {"embed_dim": 128, "units": 256, "learning_rate": 3e-3}
 
 
 def parse_args(argv=None):
-    parser = translation.make_parser(__doc__.splitlines()[0], DEFAULTS)
+    parser = translation.make_parser(__doc__.splitlines()[0], DEFAULTS, REAL_LANGUAGE_DEFAULTS)
     parser.add_argument("--units", type=int, help="GRU units (encoder per direction, decoder)")
     parser.add_argument("--deep-output", action=argparse.BooleanOptionalAction,
                         help="logits from a tanh layer over the decoder state, the attention "

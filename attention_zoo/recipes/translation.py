@@ -23,18 +23,34 @@ SAMPLES = 5
 
 
 class _Parser(argparse.ArgumentParser):
-    """Fills in the target language the dataset implies when --target-lang is not given."""
+    """Fills in what the dataset implies for flags left unset: the target language, and the
+    flags whose default differs on real language (`dataset_defaults`: flag -> (numbers-dates
+    value, spa-eng and tsv value))."""
+
+    def __init__(self, description, dataset_defaults):
+        epilog = ("on real language (--dataset spa-eng or tsv) the defaults are " + " ".join(
+            f"--{flag.replace('_', '-')} {real}" for flag, (_, real) in dataset_defaults.items())
+            if dataset_defaults else None)
+        super().__init__(description=description, epilog=epilog)
+        self.dataset_defaults = dataset_defaults
 
     def parse_known_args(self, args=None, namespace=None):
         parsed, rest = super().parse_known_args(args, namespace)
         if parsed.target_lang is None:
             parsed.target_lang = "es" if parsed.dataset == "spa-eng" else "de"
+        synthetic = parsed.dataset == "numbers-dates"
+        for flag, (numbers_dates, real_language) in self.dataset_defaults.items():
+            if getattr(parsed, flag) is None:
+                setattr(parsed, flag, numbers_dates if synthetic else real_language)
         return parsed, rest
 
 
-def make_parser(description, defaults):
-    """The flags both recipes take; `defaults` sets the recipe's own values."""
-    parser = _Parser(description=description)
+def make_parser(description, defaults, real_language_defaults=None):
+    """The flags both recipes take; `defaults` sets the recipe's own values, and
+    `real_language_defaults` those that replace them with --dataset spa-eng or tsv."""
+    real_language_defaults = real_language_defaults or {}
+    parser = _Parser(description, {flag: (defaults[flag], value)
+                                   for flag, value in real_language_defaults.items()})
     parser.add_argument("--backend", choices=backend.BACKENDS, default=backend.active())
     parser.add_argument("--dataset", choices=DATASETS, default="numbers-dates")
     parser.add_argument("--data", help="a local copy of the dataset; with --dataset tsv a "
@@ -107,7 +123,8 @@ def make_parser(description, defaults):
                         "<recipe>-<dataset>[-<lang>])")
     parser.add_argument("--json", action="store_true", help="print only the JSON line")
     training.add_flags(parser)
-    parser.set_defaults(**defaults)
+    parser.set_defaults(**{flag: value for flag, value in defaults.items()
+                            if flag not in real_language_defaults})
     return parser
 
 
