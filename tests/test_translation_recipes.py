@@ -81,6 +81,15 @@ def test_seq2seq_defaults_follow_the_dataset_and_yield_to_flags(dataset, expecte
     assert transformer_translation.parse_args(["--dataset", dataset]).embed_dim == 128
 
 
+@pytest.mark.parametrize("recipe", [seq2seq_attention, transformer_translation])
+def test_real_language_cuts_batches_to_their_sentences_unless_told_not_to(recipe):
+    assert not recipe.parse_args([]).length_sorted_batches  # numbers-dates
+    assert recipe.parse_args(["--dataset", "spa-eng"]).length_sorted_batches
+    assert not recipe.parse_args(["--dataset", "tsv", "--no-length-sorted-batches"]
+                                 ).length_sorted_batches
+    assert recipe.parse_args(["--length-sorted-batches"]).length_sorted_batches
+
+
 def test_heatmaps_flag_takes_a_count(capsys):
     assert transformer_translation.parse_args(["--heatmaps", "0"]).heatmaps == 0
     with pytest.raises(SystemExit):
