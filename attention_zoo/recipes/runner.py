@@ -7,7 +7,6 @@ evaluate -> save the preset. A recipe subclasses `Recipe` and states only what d
 
 import json
 import os
-import time
 
 from attention_zoo import backend
 from attention_zoo.recipes import training
@@ -77,6 +76,8 @@ class Recipe:
         backend.use(args.backend)
         import keras
 
+        from attention_zoo.recipes.training_clock import TrainingClock
+
         training.configure(args)
         keras.utils.set_random_seed(args.seed)
         verbose = 0 if args.json else 1
@@ -87,13 +88,14 @@ class Recipe:
         model = self.build_model(args, preprocessor, train_data)
         model.preprocessor = preprocessor
         trainer = self.trainer(args, model)
-        started = time.perf_counter()
+        clock = TrainingClock(training.clock_path(folder), args.resume)
         history = trainer.fit(train_data, epochs=args.epochs, validation_data=validation_data,
                               shuffle=False, verbose=verbose,  # the pipelines shuffle
                               callbacks=[*self.callbacks(args, splits, trainer),
-                                         *training.callbacks(args, folder)])
-        train_seconds = time.perf_counter() - started
-        epochs_run = len(history.history["loss"])  # fewer than --epochs when stopped early
+                                         *training.callbacks(args, folder), clock])
+        # with --resume, the sittings before this one count too; fewer than --epochs when
+        # stopped early
+        train_seconds, epochs_run = clock.seconds, clock.epochs
         fine_tuned = self.fine_tune(model, args, splits, verbose)
         results = {"recipe": self.name, "backend": args.backend,
                    **self.evaluate(model, args, splits, train_data, train_seconds / epochs_run),

@@ -120,6 +120,12 @@ def hardware():
     return {"devices": backend.devices(keras.config.backend()), "cpu_cores": os.cpu_count()}
 
 
+def clock_path(folder):
+    """Where the `TrainingClock` of a run keeps its totals while training: next to the run
+    folder, beside the epoch log."""
+    return os.path.normpath(folder) + ".training_clock.json"
+
+
 def csv_log_path(folder):
     """Where the CSVLogger writes while training: next to the run folder."""
     return os.path.normpath(folder) + ".training_log.csv"
@@ -137,7 +143,8 @@ def save_run(folder, model, config, results, history, metadata, write_extra=None
     with `metadata`, model.weights.h5, preprocessor.json, assets/), metrics.json,
     training_curves.png and what `write_extra(new_folder)` adds; then the run's entry in the
     manifest. Shipped files name no folder of this machine (`presets.portable`); the epoch log
-    of `callbacks` moves in as training_log.csv."""
+    of `callbacks` moves in as training_log.csv, and the `TrainingClock` file, whose totals
+    `metadata` holds, is removed."""
     from attention_zoo import plots, presets, saving
 
     with saving.replacing_folder(folder) as new:
@@ -149,3 +156,5 @@ def save_run(folder, model, config, results, history, metadata, write_extra=None
         if write_extra is not None:
             write_extra(new)
     saving.record_run(folder, config, results)
+    if os.path.exists(clock_path(folder)):
+        os.remove(clock_path(folder))
