@@ -88,7 +88,7 @@ class Recipe:
         model = self.build_model(args, preprocessor, train_data)
         model.preprocessor = preprocessor
         trainer = self.trainer(args, model)
-        clock = TrainingClock(training.clock_path(folder), args.resume)
+        clock = TrainingClock(training.clock_path(folder) if args.resume else None)
         history = trainer.fit(train_data, epochs=args.epochs, validation_data=validation_data,
                               shuffle=False, verbose=verbose,  # the pipelines shuffle
                               callbacks=[*self.callbacks(args, splits, trainer),

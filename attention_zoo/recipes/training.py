@@ -101,7 +101,7 @@ def callbacks(args, folder):
     if args.tensorboard:
         found.append(keras.callbacks.TensorBoard(args.tensorboard))
     if args.resume:
-        found.append(keras.callbacks.BackupAndRestore(os.path.join(folder, "backup")))
+        found.append(keras.callbacks.BackupAndRestore(backup_path(folder)))
     if args.time_budget:
         from attention_zoo.recipes.time_budget import TimeBudget
 
@@ -120,10 +120,15 @@ def hardware():
     return {"devices": backend.devices(keras.config.backend()), "cpu_cores": os.cpu_count()}
 
 
+def backup_path(folder):
+    """The BackupAndRestore folder of --resume."""
+    return os.path.join(folder, "backup")
+
+
 def clock_path(folder):
-    """Where the `TrainingClock` of a run keeps its totals while training: next to the run
-    folder, beside the epoch log."""
-    return os.path.normpath(folder) + ".training_clock.json"
+    """Where the `TrainingClock` of a --resume run keeps its totals between sittings: in the
+    backup, so they live as long as it does."""
+    return os.path.join(backup_path(folder), "training_clock.json")
 
 
 def csv_log_path(folder):
@@ -143,8 +148,7 @@ def save_run(folder, model, config, results, history, metadata, write_extra=None
     with `metadata`, model.weights.h5, preprocessor.json, assets/), metrics.json,
     training_curves.png and what `write_extra(new_folder)` adds; then the run's entry in the
     manifest. Shipped files name no folder of this machine (`presets.portable`); the epoch log
-    of `callbacks` moves in as training_log.csv, and the `TrainingClock` file, whose totals
-    `metadata` holds, is removed."""
+    of `callbacks` moves in as training_log.csv."""
     from attention_zoo import plots, presets, saving
 
     with saving.replacing_folder(folder) as new:
@@ -156,5 +160,3 @@ def save_run(folder, model, config, results, history, metadata, write_extra=None
         if write_extra is not None:
             write_extra(new)
     saving.record_run(folder, config, results)
-    if os.path.exists(clock_path(folder)):
-        os.remove(clock_path(folder))

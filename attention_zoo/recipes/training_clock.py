@@ -2,13 +2,13 @@
 that a preset trained in several sittings records all of its training, not its last sitting's.
 
 >>> import keras, numpy as np, os, tempfile
->>> path = os.path.join(tempfile.mkdtemp(), "run.training_clock.json")
+>>> path = os.path.join(tempfile.mkdtemp(), "backup", "training_clock.json")
 >>> model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
 >>> model.compile("sgd", "mse")
->>> clock = TrainingClock(path, resume=True)
+>>> clock = TrainingClock(path)
 >>> _ = model.fit(np.ones((2, 1)), np.ones((2, 1)), epochs=3, verbose=0, callbacks=[clock])
->>> clock.epochs, clock.seconds > 0
-(3, True)
+>>> clock.epochs, clock.seconds > 0, TrainingClock.read(path)["epochs"]
+(3, True, 3)
 """
 
 import json
@@ -19,31 +19,38 @@ import keras
 
 
 class TrainingClock(keras.callbacks.Callback):
-    """After every epoch, writes to `path` the training seconds and the epochs finished so far
-    (`seconds`, `epochs`); with `resume`, a new `fit` starts from the totals found there (the
-    epochs of a Keras BackupAndRestore backup, whose epoch numbers the loop continues), else
-    from 0. A partial epoch cut off by a kill is not counted: training repeats it."""
+    """The training seconds and the epochs finished so far (`seconds`, `epochs`). With `path`
+    (a file in the run's BackupAndRestore folder, which Keras deletes with it when training
+    ends), it writes them there after every epoch, and a new `fit` starts from the totals found
+    there; the epoch numbers come from the loop, which a restored backup continues. A partial
+    epoch cut off by a kill is not counted: training repeats it."""
 
-    def __init__(self, path, resume, clock=time.monotonic):
+    def __init__(self, path=None, clock=time.monotonic):
         super().__init__()
         self.path = path
-        self.resume = resume
         self.clock = clock
         self.seconds = 0.0
         self.epochs = 0
 
+    @staticmethod
+    def read(path):
+        """The totals written to `path`, or zeros where there is none."""
+        if not os.path.exists(path):
+            return {"seconds": 0.0, "epochs": 0}
+        with open(path) as file:
+            return json.load(file)
+
     def on_train_begin(self, logs=None):
-        self.seconds, self.epochs = 0.0, 0
-        if self.resume and os.path.exists(self.path):
-            with open(self.path) as file:
-                found = json.load(file)
-            self.seconds, self.epochs = found["seconds"], found["epochs"]
+        found = self.read(self.path) if self.path else {"seconds": 0.0, "epochs": 0}
+        self.seconds, self.epochs = found["seconds"], found["epochs"]
         self.counted_seconds, self.started = self.seconds, self.clock()
 
     def on_epoch_end(self, epoch, logs=None):
         self.seconds = self.counted_seconds + self.clock() - self.started
         self.epochs = epoch + 1
-        partial = self.path + ".partial"
-        with open(partial, "w") as file:
-            json.dump({"seconds": self.seconds, "epochs": self.epochs}, file)
-        os.replace(partial, self.path)  # a kill while writing leaves the last whole record
+        if self.path:
+            os.makedirs(os.path.dirname(self.path), exist_ok=True)
+            partial = self.path + ".partial"
+            with open(partial, "w") as file:
+                json.dump({"seconds": self.seconds, "epochs": self.epochs}, file)
+            os.replace(partial, self.path)  # a kill while writing leaves the last whole record
