@@ -11,11 +11,12 @@ that a preset trained in several sittings records all of its training, not its l
 (3, True, 3)
 """
 
-import json
 import os
 import time
 
 import keras
+
+from attention_zoo import saving
 
 
 class TrainingClock(keras.callbacks.Callback):
@@ -34,23 +35,18 @@ class TrainingClock(keras.callbacks.Callback):
 
     @staticmethod
     def read(path):
-        """The totals written to `path`, or zeros where there is none."""
-        if not os.path.exists(path):
+        """The totals written to `path`, or zeros where there is none (or no path)."""
+        if path is None or not os.path.exists(path):
             return {"seconds": 0.0, "epochs": 0}
-        with open(path) as file:
-            return json.load(file)
+        return saving.read_json(path)
 
     def on_train_begin(self, logs=None):
-        found = self.read(self.path) if self.path else {"seconds": 0.0, "epochs": 0}
+        found = self.read(self.path)
         self.seconds, self.epochs = found["seconds"], found["epochs"]
         self.counted_seconds, self.started = self.seconds, self.clock()
 
     def on_epoch_end(self, epoch, logs=None):
         self.seconds = self.counted_seconds + self.clock() - self.started
         self.epochs = epoch + 1
-        if self.path:
-            os.makedirs(os.path.dirname(self.path), exist_ok=True)
-            partial = self.path + ".partial"
-            with open(partial, "w") as file:
-                json.dump({"seconds": self.seconds, "epochs": self.epochs}, file)
-            os.replace(partial, self.path)  # a kill while writing leaves the last whole record
+        if self.path:  # written whole or not at all: a kill leaves the last record
+            saving.write_json(self.path, {"seconds": self.seconds, "epochs": self.epochs})
