@@ -41,7 +41,7 @@ def keras_calls(monkeypatch):
 def through_keras(monkeypatch):
     """Makes `direct_call` always take `layer(...)`, the generic path."""
     def use():
-        monkeypatch.setattr(direct_call_module, "_TORCH", False)
+        monkeypatch.setattr(direct_call_module, "ON_TORCH", False)
     return use
 
 

@@ -196,6 +196,10 @@ def test_classifier_weighs_its_branches_by_weights_fitted_on_held_out_data():
     np.testing.assert_allclose(model.predict(IDS, verbose=0),
                                fitted[0] * head + fitted[1] * bag, rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(numpy(model(IDS, training=True)), head + bag, atol=1e-5)
+    logits, found_labels, weights = model.fitted_logits([(IDS, labels)])  # one pass, the same
+    np.testing.assert_allclose(weights, fitted, rtol=1e-6)
+    np.testing.assert_allclose(logits, fitted[0] * head + fitted[1] * bag, rtol=1e-4, atol=1e-4)
+    np.testing.assert_array_equal(found_labels, labels)
     with pytest.raises(ValueError, match="branch logits need the n-gram bag"):
         AttentionClassifier(**SIZES).fit_branch_weights([(IDS, labels)])
 

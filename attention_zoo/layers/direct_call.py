@@ -25,14 +25,14 @@ True
 
 import keras
 
-_TORCH = keras.config.backend() == "torch"
+ON_TORCH = keras.config.backend() == "torch"  # read once, as Keras reads its backend
 _PLAIN = (bool, int, float, str, type(None))
 
 
 def direct_call(layer, *args, **kwargs):
     """`layer(*args, **kwargs)`, running `layer.call` directly in torch inference (see the
     module docstring)."""
-    if _TORCH and _direct(layer, args, kwargs):
+    if ON_TORCH and _direct(layer, args, kwargs):
         return layer.call(*args, **kwargs)
     return layer(*args, **kwargs)
 

@@ -14,8 +14,7 @@ import keras
 from keras import ops
 
 from attention_zoo.layers import masking
-
-_TORCH = keras.config.backend() == "torch"
+from attention_zoo.layers.direct_call import ON_TORCH
 
 
 def scaled_dot_product_attention(query, key, value, mask=None, causal=False, scale=None,
@@ -76,7 +75,7 @@ def _fused_kernel(query, key, value, mask, causal, scale):
     into contiguous tensors, turns the mask into additive floats and asks whether flash
     attention applies on every call (its dispatcher picks the kernel by itself)."""
     query, key, value = (ops.convert_to_tensor(x) for x in (query, key, value))
-    if not _TORCH or not query.dtype == key.dtype == value.dtype:
+    if not ON_TORCH or not query.dtype == key.dtype == value.dtype:
         return ops.dot_product_attention(query, key, value, mask=mask, scale=scale,
                                          is_causal=causal)
     import torch

@@ -20,11 +20,9 @@ import keras
 from keras import ops
 
 from attention_zoo.layers import masking
-from attention_zoo.layers.direct_call import direct_call
+from attention_zoo.layers.direct_call import ON_TORCH, direct_call
 from attention_zoo.layers.dot_product import scaled_dot_product_attention
 from attention_zoo.layers.validation import check_positive_int, known_value
-
-_TORCH = keras.config.backend() == "torch"
 
 
 @keras.saving.register_keras_serializable(package="attention_zoo")
@@ -268,7 +266,7 @@ def _head_major(part):
     (batch, heads, length, dim) tensor: the same shape and values, and torch's attention kernel
     then reads contiguous (batch, heads, length, dim) keys and values (a one-token decoding step
     attends 1.5-3x faster on this CPU than over the projections' own layout)."""
-    if not _TORCH:
+    if not ON_TORCH:
         return part
     return ops.convert_to_tensor(part).transpose(1, 2).contiguous().transpose(1, 2)
 
@@ -279,7 +277,7 @@ def _write_positions(tensor, index, update):
     `index_copy_` (Keras's torch `slice_update` builds an index grid for each axis and calls
     `index_put_` when the index is a tensor, as in a decoding loop, and its result is laid out
     length-major again)."""
-    if not _TORCH:
+    if not ON_TORCH:
         return ops.slice_update(tensor, (0, index) + (0,) * (len(tensor.shape) - 2), update)
     import torch
 

@@ -15,6 +15,7 @@ import numpy as np
 from keras import ops
 
 from attention_zoo import layers, metrics
+from attention_zoo.layers.branch_sum import weighted_sum
 from attention_zoo.layers.validation import check_positive_int, check_token_ids
 from attention_zoo.models.generation import compiled_function
 from attention_zoo.models.preset_model import PresetModel
@@ -134,8 +135,14 @@ class AttentionClassifier(TextEncoder, PresetModel):
     def fit_branch_weights(self, batches):
         """Fits the weights of the head's and the bag's logits in inference (`BranchSum`) to
         held-out labelled `batches` of (token ids, labels); returns them (head, bag)."""
+        return self.fitted_logits(batches)[2]
+
+    def fitted_logits(self, batches):
+        """`fit_branch_weights` from one forward pass over `batches`: returns (the logits
+        inference now computes for them, their labels, the weights)."""
         branches, labels = self.branch_logits(batches)
-        return self.branch_sum.fit_branch_weights(branches, labels)
+        weights = self.branch_sum.fit_branch_weights(branches, labels)
+        return weighted_sum(branches, weights), labels, weights
 
     def branch_logits(self, batches):
         """Numpy ((examples, 2, classes) logits of the head and of the bag, (examples,)

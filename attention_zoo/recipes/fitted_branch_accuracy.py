@@ -20,11 +20,9 @@ True
 import keras
 import numpy as np
 
-from attention_zoo.layers.branch_sum import weighted_sum
-
 
 class FittedBranchAccuracy(keras.callbacks.Callback):
-    """Fits the `AttentionClassifier`'s branch weights (`fit_branch_weights`) to labelled
+    """Fits the `AttentionClassifier`'s branch weights (`fitted_logits`) to labelled
     `batches` of (token ids, labels) after every epoch, and logs the accuracy of the branches'
     sum they weigh on them as `val_fitted_accuracy`."""
 
@@ -33,8 +31,7 @@ class FittedBranchAccuracy(keras.callbacks.Callback):
         self.batches = batches
 
     def on_epoch_end(self, epoch, logs=None):
-        branches, labels = self.model.branch_logits(self.batches)
-        weights = self.model.branch_sum.fit_branch_weights(branches, labels)
-        predictions = weighted_sum(branches, weights).argmax(axis=-1)
+        logits, labels, _ = self.model.fitted_logits(self.batches)
+        predictions = logits.argmax(axis=-1)
         if logs is not None:
             logs["val_fitted_accuracy"] = float(np.mean(predictions == labels))

@@ -226,16 +226,12 @@ class SentimentRecipe(Recipe):
         """(logits, labels, results) of the validation split, from one forward pass. With the
         n-gram bag the branch weights are fitted on that pass first (results: them, rounded),
         and the logits are the branches' sum they weigh, as inference computes it."""
-        from attention_zoo.layers.branch_sum import weighted_sum
-
         batches = self._pipeline(args, splits.validation, model.preprocessor)
         if model.ngram_bag is None:
             return (model.predict(batches, verbose=0),
                     [label for _, label in splits.validation], {})
-        branches, labels = model.branch_logits(batches)
-        weights = model.branch_sum.fit_branch_weights(branches, labels)
-        return (weighted_sum(branches, weights), labels,
-                {"branch_weights": [round(float(weight), 4) for weight in weights]})
+        logits, labels, weights = model.fitted_logits(batches)
+        return logits, labels, {"branch_weights": [round(float(weight), 4) for weight in weights]}
 
     def metadata(self, args, splits, results):
         names = "/".join(_class_names(args, splits.class_names))
