@@ -140,6 +140,25 @@ def test_resume_continues_a_killed_run_and_ends_where_an_uninterrupted_one_does(
     assert not any(name.startswith("attention_") for name in os.listdir(tmp_path / "whole" / "run"))
 
 
+def test_saved_curves_plot_every_epoch_of_the_log(tmp_path, monkeypatch):
+    """With --resume the CSV log holds every sitting's epochs and Keras's History only the
+    last sitting's: the curves plot the log (an empty cell as NaN), the History without one."""
+    from attention_zoo import plots, presets
+
+    plotted = []
+    monkeypatch.setattr(plots, "training_curves", lambda history, path: plotted.append(history))
+    monkeypatch.setattr(presets, "write_preset", lambda *args: None)
+    monkeypatch.setattr(saving, "record_run", lambda *args: None)
+    folder = str(tmp_path / "run")
+    with open(training.csv_log_path(folder), "w") as file:
+        file.write("epoch,loss,val_bleu\n0,3.0,10.5\n1,2.0,\n2,1.5,20.0\n")
+    training.save_run(folder, None, {}, {}, {"loss": [1.5]}, {})
+    training.save_run(str(tmp_path / "no_log"), None, {}, {}, {"loss": [1.5]}, {})
+    np.testing.assert_equal(plotted[0], {"loss": [3.0, 2.0, 1.5], "val_bleu": [10.5, np.nan, 20.0]})
+    assert plotted[1] == {"loss": [1.5]}
+    assert os.path.exists(os.path.join(folder, "training_log.csv"))
+
+
 def test_tensorboard_flag_writes_event_files(tmp_path):
     _, _, results, folder = separable_sentiment_run("transformer", "--epochs", "1",
                                                     "--tensorboard", str(tmp_path / "logs"))

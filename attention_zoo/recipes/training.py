@@ -136,6 +136,18 @@ def csv_log_path(folder):
     return os.path.normpath(folder) + ".training_log.csv"
 
 
+def epoch_log(path):
+    """The CSVLogger's log at `path` as {metric: [value of each epoch]}; with --resume it holds
+    every sitting's epochs, where Keras's History holds only this sitting's. An empty cell (a
+    metric missing from a sitting) reads as NaN."""
+    import csv
+
+    with open(path, newline="") as file:
+        rows = list(csv.DictReader(file))
+    names = [name for name in (rows[0] if rows else ()) if name != "epoch"]
+    return {name: [float(row[name] or "nan") for row in rows] for name in names}
+
+
 def rounded(history):
     """Keras's per-epoch `History.history`, JSON-ready (with --resume: the epochs this run
     trained, not those restored from the backup)."""
@@ -148,15 +160,18 @@ def save_run(folder, model, config, results, history, metadata, write_extra=None
     with `metadata`, model.weights.h5, preprocessor.json, assets/), metrics.json,
     training_curves.png and what `write_extra(new_folder)` adds; then the run's entry in the
     manifest. Shipped files name no folder of this machine (`presets.portable`); the epoch log
-    of `callbacks` moves in as training_log.csv."""
+    of `callbacks` moves in as training_log.csv, and the curves plot it (every sitting of a
+    --resume run), or `history` where there is none."""
     from attention_zoo import plots, presets, saving
 
+    log = csv_log_path(folder)
     with saving.replacing_folder(folder) as new:
         presets.write_preset(model, new, {**metadata, "training": saving.run_flags(config)})
         saving.write_json(os.path.join(new, "metrics.json"), presets.portable(results))
-        plots.training_curves(history, os.path.join(new, "training_curves.png"))
-        if os.path.exists(csv_log_path(folder)):
-            os.replace(csv_log_path(folder), os.path.join(new, "training_log.csv"))
+        plots.training_curves(epoch_log(log) if os.path.exists(log) else history,
+                              os.path.join(new, "training_curves.png"))
+        if os.path.exists(log):
+            os.replace(log, os.path.join(new, "training_log.csv"))
         if write_extra is not None:
             write_extra(new)
     saving.record_run(folder, config, results)
