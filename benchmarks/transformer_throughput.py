@@ -1,6 +1,6 @@
 """Training throughput of our Transformer translator against the keras.io NMT Transformer.
 
-    python benchmarks/transformer_throughput.py --backend jax [--json]
+    python benchmarks/transformer_throughput.py --backend jax [--dtype-policy mixed_bfloat16] [--json]
 
 The reference is the model of keras.io's "English-Spanish Translation with KerasHub" example
 (keras_hub TokenAndPositionEmbedding with learned positions, TransformerEncoder,
@@ -35,6 +35,8 @@ def parse_args(argv=None):
     parser.add_argument("--intermediate-dim", type=int, default=256)
     parser.add_argument("--num-blocks", type=int, default=2)
     parser.add_argument("--steps", type=int, default=30, help="timed train steps")
+    parser.add_argument("--dtype-policy", default="float32",
+                        help="Keras dtype policy of both models, e.g. mixed_bfloat16")
     parser.add_argument("--json", action="store_true", help="print only the JSON line")
     return parser.parse_args(argv)
 
@@ -102,6 +104,7 @@ def main(argv=None):
     from attention_zoo.models import TransformerTranslator
 
     keras.utils.set_random_seed(0)
+    keras.config.set_dtype_policy(args.dtype_policy)
     batches = random_batches(args)
     ours = TransformerTranslator(args.vocab, args.vocab, embed_dim=args.embed_dim,
                                  num_heads=args.num_heads, intermediate_dim=args.intermediate_dim,
@@ -109,6 +112,7 @@ def main(argv=None):
     ours_rate = tokens_per_second(ours, batches, args.steps)
     reference_rate = tokens_per_second(keras_io_model(args), batches, args.steps)
     results = {**header("transformer_throughput", args, keras, backend),
+               "compute_dtype": ours.compute_dtype,
                "ours_tokens_per_second": round(ours_rate),
                "keras_io_tokens_per_second": round(reference_rate),
                "ratio": round(ours_rate / reference_rate, 2)}
