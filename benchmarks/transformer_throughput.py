@@ -1,6 +1,7 @@
 """Training throughput of our Transformer translator against the keras.io NMT Transformer.
 
-    python benchmarks/transformer_throughput.py --backend jax [--dtype-policy mixed_bfloat16] [--json]
+    python benchmarks/transformer_throughput.py --backend jax [--json] \
+        [--dtype-policy mixed_bfloat16]
 
 The reference is the model of keras.io's "English-Spanish Translation with KerasHub" example
 (keras_hub TokenAndPositionEmbedding with learned positions, TransformerEncoder,
